@@ -1,0 +1,38 @@
+# Two commands for a newcomer: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format messages clean
+
+# Re-installs when the project's dependencies change.
+$(BIN)/.installed: pyproject.toml tools/make_venv.py
+	test -x $(BIN)/python || $(PYTHON) tools/make_venv.py $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+run: $(BIN)/.installed
+	SIARAN_DEBUG=$${SIARAN_DEBUG:-1} $(BIN)/siaran migrate --noinput
+	SIARAN_DEBUG=$${SIARAN_DEBUG:-1} $(BIN)/siaran runserver $(HOST):$(PORT)
+
+test: $(BIN)/.installed
+	$(BIN)/pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Refresh the Indonesian catalogue after changing a translatable string.
+messages: $(BIN)/.installed
+	cd siaran && ../$(BIN)/siaran makemessages -l id --no-obsolete
+	cd siaran && ../$(BIN)/siaran compilemessages -l id
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Siaran: an institution's content-publication SOP, run as software."""

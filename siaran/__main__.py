@@ -1,0 +1,3 @@
+from siaran.cli import main
+
+main()

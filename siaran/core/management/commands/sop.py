@@ -1,0 +1,166 @@
+"""`siaran sop list|show|check`: the SOPs this deployment runs, and a checker for SOP files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import textwrap
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+
+from siaran.core import sops
+from siaran.core.templatetags.siaran import describe_time, localized
+from siaran.sop.export import sop_as_json
+from siaran.sop.load import check_file
+from siaran.sop.model import Sop
+
+
+class Command(BaseCommand):
+    help = "List, show and check SOP definitions."
+    requires_system_checks = []  # `sop check` must work on a half-configured machine
+
+    def add_arguments(self, parser):
+        commands = parser.add_subparsers(dest="action", required=True, metavar="{list,show,check}")
+        listing = commands.add_parser("list", help="every available SOP: id, name, institution")
+        listing.add_argument("--lang", choices=["id", "en"], default="id")
+        show = commands.add_parser("show", help="one SOP as a table, or as JSON")
+        show.add_argument("sop_id", metavar="ID")
+        show.add_argument("--json", action="store_true", help="the definition as JSON")
+        show.add_argument("--lang", choices=["id", "en"], default="id")
+        check = commands.add_parser("check", help="check SOP files; exit 1 on any problem")
+        check.add_argument("files", nargs="+", metavar="FILE")
+        check.add_argument("--lang", choices=["id", "en"], default="id")
+
+    def handle(self, *args, action, lang, **options):
+        with translation.override(lang):
+            if action == "list":
+                self.list()
+            elif action == "show":
+                self.show(options["sop_id"], as_json=options["json"])
+            else:
+                self.check(options["files"])
+
+    def list(self) -> None:
+        for sop in sops.available():
+            self.stdout.write(f"{sop.id}\t{localized(sop, 'name')}\t{sop.institution}")
+        self.warn_left_out()
+
+    def warn_left_out(self) -> None:
+        for problem in sops.catalog().problems:
+            self.stderr.write(_("left out: %(problem)s") % {
+                "problem": problem.render(_)})
+
+    def show(self, sop_id: str, as_json: bool) -> None:
+        sop = sops.find(sop_id)
+        if sop is None:
+            known = ", ".join(s.id for s in sops.available())
+            raise CommandError(_("No SOP has the id %(id)s. Known: %(known)s") % {
+                "id": repr(sop_id), "known": known})
+        if as_json:
+            self.stdout.write(json.dumps(sop_as_json(sop), ensure_ascii=False, indent=2))
+        else:
+            self.stdout.write(render_table(sop, shutil.get_terminal_size((160, 40)).columns))
+
+    def check(self, files: list[str]) -> None:
+        failed = 0
+        for name in files:
+            sop, problems = check_file(name)
+            if problems or sop is None:
+                failed += 1
+                for problem in problems:
+                    self.stdout.write(problem.render(_))
+            else:
+                self.stdout.write(_("%(file)s: valid (%(id)s, %(steps)d steps, %(lanes)d lanes)")
+                                  % {"file": name, "id": sop.id, "steps": len(sop.steps),
+                                     "lanes": len(sop.lanes)})
+        if failed:
+            self.stdout.write(_("%(failed)d of %(total)d files have problems.")
+                              % {"failed": failed, "total": len(files)})
+            sys.exit(1)
+
+
+def _date(value) -> str:
+    return formats.date_format(value, "j F Y") if value else "-"
+
+
+def render_table(sop: Sop, width: int = 160) -> str:
+    """The SOP the way the paper form reads: identity block, lanes, then the steps."""
+    lines = [localized(sop, "name"), "=" * min(width, len(localized(sop, "name")))]
+    ratifier = ", ".join(p for p in (sop.ratified_by.name, sop.ratified_by.title) if p)
+    identity = [
+        (_("SOP number"), sop.number),
+        (_("Institution"), sop.institution),
+        (_("Date made"), _date(sop.made)),
+        (_("Revision"), (sop.revision or "-") + (f" ({_date(sop.revised)})" if sop.revised else "")),
+        (_("Effective"), _date(sop.effective)),
+        (_("Ratified by"), f"{ratifier} · NIP {sop.ratified_by.nip}"),
+    ]
+    label_width = max(len(label) for label, _value in identity)
+    lines += [f"{label.ljust(label_width)} : {value}" for label, value in identity]
+    for title, items in (
+        (_("Legal basis"), sop.legal_basis),
+        (_("Implementer qualifications"), sop.qualifications),
+        (_("Related SOPs"), sop.related),
+        (_("Equipment"), sop.equipment),
+        (_("Warnings"), sop.warnings),
+        (_("Records"), sop.records),
+    ):
+        lines.append("")
+        lines.append(f"{title}:")
+        lines += [f"  {i}. {item}" for i, item in enumerate(items, 1)] or ["  -"]
+
+    lines += ["", f"{_('Implementers')}:"]
+    for i, lane in enumerate(sop.lanes, 1):
+        holder = f" ({lane.holder})" if lane.holder else ""
+        lines.append(f"  {i}. {localized(lane, 'name')}{holder}  [{lane.id}]")
+
+    lane_names = {lane.id: localized(lane, "name") for lane in sop.lanes}
+    headers = [_("No."), _("Activity"), _("Implementer"), _("Inputs"), _("Time"), _("Output"),
+               _("Remarks")]
+    rows = []
+    for step in sop.steps:
+        activity = localized(step, "activity")
+        for outcome in step.outcomes:
+            target = outcome.next or _("end")
+            mark = " *" if outcome.inferred else ""
+            activity += f"\n{localized(outcome, 'label')} -> {target}{mark}"
+        if step.channels:
+            activity += "\n" + ", ".join(
+                f"{c.platform} {c.handle}".strip() for c in step.channels)
+        lane = lane_names.get(step.lane, step.lane) + (" *" if "lane" in step.inferred else "")
+        rows.append([step.no or "", activity, lane, "\n".join(step.inputs),
+                     describe_time(step.time), step.output, step.remarks])
+    lines += ["", _table(headers, rows, width)]
+    if any(step.inferred or any(o.inferred for o in step.outcomes) for step in sop.steps):
+        lines.append("* " + _("Inferred: the scanned form lost this detail; the reading is "
+                              "marked in the SOP file."))
+    return "\n".join(lines)
+
+
+def _table(headers: list[str], rows: list[list[str]], width: int) -> str:
+    """A plain-text grid whose long cells wrap inside their column."""
+    shares = [4, 34, 20, 20, 12, 16, 14]  # relative widths of the columns
+    usable = max(width, 100) - 3 * len(headers) - 1
+    widths = [max(len(h), usable * s // sum(shares)) for h, s in zip(headers, shares, strict=True)]
+    rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+
+    def render(cells: list[str]) -> list[str]:
+        wrapped = [
+            [line for part in str(cell).split("\n") for line in (textwrap.wrap(part, w) or [""])]
+            for cell, w in zip(cells, widths, strict=True)
+        ]
+        height = max(len(c) for c in wrapped)
+        return [
+            "| " + " | ".join((c[i] if i < len(c) else "").ljust(w)
+                              for c, w in zip(wrapped, widths, strict=True)) + " |"
+            for i in range(height)
+        ]
+
+    out = [rule, *render(headers), rule.replace("-", "=")]
+    for row in rows:
+        out += render(row)
+        out.append(rule)
+    return "\n".join(out)

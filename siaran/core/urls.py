@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "core"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("sop/<slug:sop_id>/", views.sop_detail, name="sop-detail"),
+]

@@ -1,0 +1,85 @@
+"""A definition as plain JSON-ready values: what `siaran sop show --json` and the API give."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .model import Sop, Step
+
+
+def _date(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def sop_as_json(sop: Sop) -> dict:
+    return {
+        "id": sop.id,
+        "name": sop.name,
+        "name_en": sop.name_en,
+        "number": sop.number,
+        "institution": sop.institution,
+        "parent_organisation": sop.parent_organisation,
+        "made": _date(sop.made),
+        "revision": sop.revision,
+        "revised": _date(sop.revised),
+        "effective": _date(sop.effective),
+        "ratified_by": {
+            "name": sop.ratified_by.name,
+            "title": sop.ratified_by.title,
+            "nip": sop.ratified_by.nip,
+        },
+        "legal_basis": list(sop.legal_basis),
+        "qualifications": list(sop.qualifications),
+        "related": list(sop.related),
+        "equipment": list(sop.equipment),
+        "warnings": list(sop.warnings),
+        "records": list(sop.records),
+        "separate_duties": [list(pair) for pair in sop.separate_duties],
+        "lanes": [
+            {
+                "id": lane.id,
+                "name": lane.name,
+                "name_en": lane.name_en,
+                "holder": lane.holder,
+                "inferred": lane.inferred,
+            }
+            for lane in sop.lanes
+        ],
+        "steps": [_step(step) for step in sop.steps],
+    }
+
+
+def _step(step: Step) -> dict:
+    return {
+        "id": step.id,
+        "no": step.no,
+        "activity": step.activity,
+        "activity_en": step.activity_en,
+        "lane": step.lane,
+        "kind": step.kind,
+        "inputs": list(step.inputs),
+        "duration": step.time.iso(),
+        "time": step.time_text,
+        "output": step.output,
+        "remarks": step.remarks,
+        "outcomes": [
+            {
+                "id": outcome.id,
+                "label": outcome.label,
+                "label_en": outcome.label_en,
+                "next": outcome.next,
+                "note_required": outcome.note_required,
+                "inferred": outcome.inferred,
+            }
+            for outcome in step.outcomes
+        ],
+        "next": step.next,
+        "channels": [
+            {"platform": c.platform, "handle": c.handle, "name": c.name, "url": c.url}
+            for c in step.channels
+        ],
+        "assignment": step.assignment,
+        "signs_approval_sheet": step.signs_approval_sheet,
+        "inferred": list(step.inferred),
+        "inference_note": step.inference_note,
+    }

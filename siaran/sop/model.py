@@ -1,0 +1,174 @@
+"""The SOP as data: what the paper form says, as frozen dataclasses.
+
+Nothing here knows about Django, a database or a clock: a definition is a value that
+the loader builds from a YAML file and the engine reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from .timing import TimeStandard
+
+# A step's kind says how it is finished:
+#   task    - done once; its single implicit outcome "done" leads to `next`
+#   review  - finished with one of its named outcomes (ya / tidak, setuju / kembalikan)
+#   publish - puts the content on the step's channels; implicit outcome "publish"
+STEP_KINDS = ("task", "review", "publish")
+
+# Who must act on a step. Only "one" exists in the shipped SOPs; the engine resolves a
+# step through one function so that "all" (every member signs) and "any" can join it.
+ASSIGNMENTS = ("one",)
+
+DONE = "done"
+PUBLISH = "publish"
+END = "end"  # the `next` that ends the SOP; written as `end` in the file, null in JSON
+
+PLATFORMS = ("instagram", "facebook", "x", "youtube", "tiktok", "website", "manual")
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    title: str = ""
+    nip: str = ""
+
+
+@dataclass(frozen=True)
+class Lane:
+    """An actor of the SOP: one column of the form (a pelaksana)."""
+
+    id: str
+    name: str
+    holder: str = ""  # who fills the lane, as the form says: "Kasubbag Akademik/Umum"
+    name_en: str = ""
+    inferred: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    id: str
+    label: str
+    next: str | None  # a step id, or None where the SOP ends
+    label_en: str = ""
+    note_required: bool = False  # a "no" must say why
+    inferred: bool = False  # the scanned form lost where this branch leads
+
+
+@dataclass(frozen=True)
+class Channel:
+    platform: str
+    handle: str = ""
+    name: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    no: str | None  # the number as printed on the form, or None (SOP A's last two rows)
+    activity: str
+    lane: str
+    kind: str = "task"
+    inputs: tuple[str, ...] = ()
+    time: TimeStandard = field(default_factory=TimeStandard)
+    time_text: str = ""  # the time standard as the form writes it: "1 hari"
+    output: str = ""
+    remarks: str = ""
+    activity_en: str = ""
+    outcomes: tuple[Outcome, ...] = ()
+    next: str | None = None  # for task and publish steps; None ends the SOP
+    channels: tuple[Channel, ...] = ()
+    assignment: str = "one"
+    signs_approval_sheet: bool = False
+    inferred: tuple[str, ...] = ()  # fields read from sops.md because the scan lost them
+    inference_note: str = ""
+
+    def exits(self) -> tuple[Outcome, ...]:
+        """Every way out of the step, the implicit ones of task and publish included."""
+        if self.kind == "review":
+            return self.outcomes
+        implicit = PUBLISH if self.kind == "publish" else DONE
+        return (Outcome(id=implicit, label=implicit, next=self.next),)
+
+    def outcome(self, outcome_id: str) -> Outcome | None:
+        return next((o for o in self.exits() if o.id == outcome_id), None)
+
+
+@dataclass(frozen=True)
+class Sop:
+    id: str
+    name: str
+    number: str
+    institution: str
+    lanes: tuple[Lane, ...]
+    steps: tuple[Step, ...]
+    made: dt.date | None = None
+    revised: dt.date | None = None
+    revision: str = ""
+    effective: dt.date | None = None
+    ratified_by: Person = field(default_factory=lambda: Person(name=""))
+    parent_organisation: str = ""
+    name_en: str = ""
+    legal_basis: tuple[str, ...] = ()
+    qualifications: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    equipment: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    records: tuple[str, ...] = ()
+    # Pairs of steps that one person may not both act on (the designer does not verify
+    # their own design).
+    separate_duties: tuple[tuple[str, str], ...] = ()
+    source: str = ""  # the file it was loaded from
+
+    @property
+    def first_step(self) -> Step:
+        return self.steps[0]
+
+    def step(self, step_id: str) -> Step:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    def lane(self, lane_id: str) -> Lane:
+        for lane in self.lanes:
+            if lane.id == lane_id:
+                return lane
+        raise KeyError(lane_id)
+
+    def position(self, step_id: str) -> int:
+        """The row of a step on the form, from 0; used to tell a rework from progress."""
+        for index, step in enumerate(self.steps):
+            if step.id == step_id:
+                return index
+        raise KeyError(step_id)
+
+    def is_rework(self, from_step: str, outcome: Outcome) -> bool:
+        """An outcome that leads back to this step or an earlier one sends work back."""
+        return outcome.next is not None and self.position(outcome.next) <= self.position(
+            from_step
+        )
+
+    def distance_to_end(self) -> dict[str, int]:
+        """Fewest transitions from each step to the end; a step that cannot end is absent."""
+        distance: dict[str, int] = {}
+        changed = True
+        while changed:
+            changed = False
+            for step in self.steps:
+                best = distance.get(step.id)
+                for outcome in step.exits():
+                    if outcome.next is None:
+                        candidate = 1
+                    elif outcome.next in distance:
+                        candidate = distance[outcome.next] + 1
+                    else:
+                        continue
+                    if best is None or candidate < best:
+                        best = candidate
+                if best is not None and distance.get(step.id) != best:
+                    distance[step.id] = best
+                    changed = True
+        return distance

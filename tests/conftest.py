@@ -1,0 +1,45 @@
+import os
+from pathlib import Path
+
+import pytest
+
+from siaran.sop.registry import BUILTIN_DIR, load_catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip a test whose dependency is absent on a developer's machine; fail it in CI."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI must provide this: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def builtin():
+    catalog = load_catalog()
+    assert catalog.problems == []
+    return catalog.sops
+
+
+@pytest.fixture(scope="session")
+def rspon(builtin):
+    return builtin["rspon-medsos"]
+
+
+@pytest.fixture(scope="session")
+def poltekkes(builtin):
+    return builtin["poltekkes-jkt2-publikasi"]
+
+
+@pytest.fixture
+def rspon_text() -> str:
+    return (BUILTIN_DIR / "rspon-medsos.yaml").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def poltekkes_text() -> str:
+    return (BUILTIN_DIR / "poltekkes-jkt2-publikasi.yaml").read_text(encoding="utf-8")

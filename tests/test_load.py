@@ -1,0 +1,225 @@
+import datetime as dt
+
+import pytest
+
+from siaran.sop.load import SopInvalid, check_file, check_text, load_text
+from tests.sopfiles import MINIMAL
+
+
+def problems(text: str) -> list[str]:
+    sop, found = check_text(text, "sop.yaml")
+    assert (sop is None) == bool(found)
+    return [str(p) for p in found]
+
+
+def test_minimal_file_loads():
+    sop = load_text(MINIMAL, "sop.yaml")
+    assert [s.id for s in sop.steps] == ["request", "design", "review", "publish"]
+    assert sop.step("request").next == "design"
+    assert sop.step("publish").next is None
+    assert sop.step("review").next is None
+    assert sop.step("design").time.working_days == 1
+    assert sop.effective == dt.date(2026, 1, 5)
+    assert sop.step("request").no == "1"
+    tidak = sop.step("review").outcome("tidak")
+    assert tidak.note_required, "a rework outcome always needs a reason"
+    assert not sop.step("review").outcome("ya").note_required
+
+
+# -- the built-in SOPs say what their paper forms say ---------------------------------
+
+
+def test_rspon_reads_like_its_form(rspon):
+    assert rspon.number == "OT.02.02/XXXIX/8803/2022"
+    assert rspon.made == dt.date(2021, 1, 29)
+    assert rspon.revision == "03"
+    assert rspon.revised == dt.date(2022, 8, 30)
+    assert rspon.effective == dt.date(2022, 9, 22)
+    assert rspon.ratified_by.nip == "196209131988031002"
+    assert rspon.ratified_by.name.startswith("dr. Mursyid Bustami")
+    assert len(rspon.legal_basis) == 4
+    assert len(rspon.equipment) == 3
+    assert len(rspon.lanes) == 6
+    assert [s.time.iso() for s in rspon.steps] == [
+        "PT15M", "P1D", "PT15M", "PT1H", "PT30M", "PT30M", "PT10M", "PT2H"]
+    assert [s.no for s in rspon.steps] == ["1", "2", "3", "4", "5", "6", None, None]
+    review = rspon.step("director-review")
+    assert review.lane == "direksi"
+    assert {o.id: o.next for o in review.outcomes} == {"ya": "upload", "tidak": "edit"}
+    assert review.outcome("tidak").inferred
+    upload = rspon.step("upload")
+    assert upload.kind == "publish"
+    assert {(c.platform, c.handle) for c in upload.channels} >= {
+        ("instagram", "@rumahsakitotak"), ("facebook", "@rspusatotak"), ("x", "@rumahsakitotak")}
+    assert {c.platform for c in upload.channels} == {"instagram", "facebook", "x", "youtube"}
+    # Lanes the scan lost are marked as inferences, the first and the directors' are not.
+    assert "lane" in rspon.step("produce").inferred
+    assert "lane" not in rspon.step("request").inferred
+
+
+def test_poltekkes_reads_like_its_form(poltekkes):
+    assert poltekkes.number == "OT.02.02/F.XXXIV/0764/2025"
+    assert poltekkes.effective == dt.date(2025, 1, 24)
+    assert poltekkes.revised is None
+    assert poltekkes.ratified_by.nip == "197306131997032001"
+    assert len(poltekkes.legal_basis) == 5
+    assert len(poltekkes.lanes) == 6
+    assert [s.time.minutes for s in poltekkes.steps] == [5, 10, 120, 10, 10, 10, 10, 5]
+    assert [s.no for s in poltekkes.steps] == ["1", "2", "2", "3", "4", "5", "6", "7"]
+    reviews = [s for s in poltekkes.steps if s.kind == "review"]
+    assert [s.lane for s in reviews] == [
+        "verifikator", "pengendali-publikasi", "penanggung-jawab", "pengarah"]
+    for review in reviews:
+        assert {o.id for o in review.outcomes} == {"ya", "tidak"}
+        assert review.outcome("tidak").next == "design"
+        assert review.signs_approval_sheet
+    assert {c.platform for c in poltekkes.step("upload").channels} == {
+        "website", "instagram", "tiktok", "facebook", "youtube"}
+
+
+def test_every_no_leads_back_to_an_earlier_step(builtin):
+    for sop in builtin.values():
+        for step in sop.steps:
+            for outcome in step.outcomes:
+                if outcome.id == "tidak":
+                    assert sop.is_rework(step.id, outcome), (sop.id, step.id)
+
+
+# -- a bad file gets every problem at once, with line and path ------------------------
+
+
+def test_unknown_lane_names_line_and_path():
+    text = MINIMAL.replace("lane: humas\n    time: 1 hari", "lane: tim-humas\n    time: 1 hari")
+    found = problems(text)
+    assert found == ["sop.yaml:24: steps[1].lane: 'tim-humas' is not a lane of this SOP"]
+
+
+def test_every_problem_is_reported_at_once():
+    text = (
+        MINIMAL.replace("lane: humas\n    time: 1 hari", "lane: tim-humas\n    time: sehari")
+        .replace("next: design}", "next: nowhere}")
+        .replace("id: publish\n", "id: design\n")
+        .replace("effective: 2026-01-05", "effective: 5 Januari 2026")
+    )
+    found = problems(text)
+    assert any("steps[1].lane: 'tim-humas' is not a lane" in p for p in found)
+    assert any("steps[1].time: 'sehari' is not a time" in p for p in found)
+    assert any("steps[2].outcomes[1].next: 'nowhere' is not a step" in p for p in found)
+    assert any("steps[3].id: 'design' is used twice" in p for p in found)
+    assert any("effective: '5 Januari 2026' is not a date" in p for p in found)
+    assert len(found) >= 5
+    for line in found:
+        file, number, _rest = line.split(":", 2)
+        assert file == "sop.yaml" and int(number) >= 1
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("id: mini", "id: Mini Sop"), "id: 'Mini Sop' is not an id"),
+        (("id: review\n", "id: request\n"), "steps[2].id: 'request' is used twice"),
+        (("{id: humas, name: Tim Humas}", "{id: pemohon, name: Tim Humas}"),
+         "lanes[1].id: 'pemohon' is used twice"),
+        (("time: 10 menit", "time: sepuluh menit"), "steps[2].time: 'sepuluh menit' is not a time"),
+        (("time: 10 menit", "time: 10"), "steps[2].time: 10 has no unit"),
+        (("    outcomes:\n      - {id: ya, label: \"Ya\", next: publish}\n"
+          "      - {id: tidak, label: Tidak, next: design}\n", ""),
+         "steps[2].outcomes: a review step must list its outcomes"),
+        (("{id: tidak, label: Tidak, next: design}", "{id: tidak, label: Tidak}"),
+         "steps[2].outcomes[1].next: leads nowhere"),
+        (("{id: ya, label: \"Ya\", next: publish}", "{id: ya, label: \"Ya\", next: review}"),
+         "a loop with no way out: design -> review -> design never reach the end"),
+        (("  - id: design\n    no: 2\n", "  - id: design\n    no: 2\n    next: request\n"),
+         "a loop with no way out: request -> design -> request"),
+        (("{id: ya, label: \"Ya\", next: publish}", "{id: ya, label: \"Ya\", next: end}"),
+         "steps[3]: 'publish' cannot be reached from the first step"),
+        (("kind: publish", "kind: broadcast"), "steps[3].kind: 'broadcast' is not one of"),
+        (("channels:\n      - {platform: instagram, handle: \"@uji\"}\n", ""),
+         "steps[3].channels: a publish step must list the channels"),
+        (("platform: instagram", "platform: myspace"), "'myspace' is not one of"),
+        (("nip: \"197001011995031001\"", "nip: \"1970\""), "ratified_by.nip: '1970' is not a NIP"),
+        (("activity: Mengunggah", "activty: Mengunggah"), "steps[3].activty: unknown field"),
+        (("activity: Mengunggah", "activty: Mengunggah"), "steps[3].activity: missing"),
+        (("name: SOP Mini\n", "name: SOP Mini\nname: SOP Dua\n"), "name: the field is given twice"),
+        (("lane: direktur", "lane: end"), "steps[2].lane: 'end' is not a lane"),
+        (("format: siaran-sop/1", "format: siaran-sop/9"), "format: 'siaran-sop/9' is not a known"),
+    ],
+)
+def test_each_kind_of_problem(change, expected):
+    old, new = change
+    assert old in MINIMAL
+    found = problems(MINIMAL.replace(old, new, 1))
+    assert any(expected in p for p in found), found
+
+
+def test_a_step_that_cannot_reach_the_end_without_a_loop():
+    text = MINIMAL.replace("    channels:", "    next: ghost\n    channels:")
+    found = problems(text)
+    assert any("steps[3].next: 'ghost' is not a step" in p for p in found), found
+    assert any("steps[3]: 'publish' cannot reach the end" in p for p in found), found
+
+
+def test_a_review_that_leads_on_through_next_is_refused():
+    text = MINIMAL.replace("    kind: review\n", "    kind: review\n    next: publish\n")
+    assert any("steps[2].next: a review step leads on through its outcomes" in p
+               for p in problems(text))
+
+
+def test_a_task_with_outcomes_is_refused():
+    text = MINIMAL.replace("    kind: review\n", "")
+    assert any("steps[2].outcomes: only a review step has outcomes" in p for p in problems(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "sop.yaml:1: the file is empty"),
+        ("id: [unclosed\n", "not valid YAML"),
+        ("- just\n- a list\n", "expected a mapping of fields"),
+        ("id: x\n\tname: tab\n", "not valid YAML"),
+        ("a: &a [*a, *a]\n", "sop.yaml:1"),
+    ],
+)
+def test_files_that_are_not_an_sop_at_all(text, expected):
+    found = problems(text)
+    assert found and any(expected in p for p in found), found
+
+
+def test_yaml_error_reports_its_line():
+    text = MINIMAL.replace("    lane: direktur\n", "    lane: direktur\n   bad: [\n")
+    found = problems(text)
+    assert len(found) == 1
+    assert found[0].startswith("sop.yaml:3") and "not valid YAML" in found[0]
+
+
+def test_alias_bombs_are_refused_not_expanded():
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    for name in "bcdefgh":
+        prev = chr(ord(name) - 1)
+        bomb += f"{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+    found = problems(bomb)
+    assert any("expands to more than" in p for p in found)
+
+
+def test_files_on_disk(tmp_path):
+    missing = check_file(tmp_path / "nope.yaml")[1]
+    assert "cannot read the file" in str(missing[0])
+    binary = tmp_path / "latin1.yaml"
+    binary.write_bytes(b"id: mini\nname: \xff\xfe\n")
+    found = check_file(binary)[1]
+    assert [str(p) for p in found] == [f"{binary}:2: the file is not UTF-8 text"]
+    assert "cannot read the file" in str(check_file(tmp_path)[1][0])
+
+
+def test_load_text_raises_one_exception_with_all_problems():
+    with pytest.raises(SopInvalid) as error:
+        load_text(MINIMAL.replace("lane: direktur", "lane: bos"), "sop.yaml")
+    assert error.value.problems[0].path == "steps[2].lane"
+    assert "sop.yaml:" in str(error.value)
+
+
+def test_separate_duties_name_existing_steps():
+    text = MINIMAL + "separate_duties:\n  - [design, review]\n  - [design, ghost]\n"
+    found = problems(text)
+    assert found == [
+        "sop.yaml:45: separate_duties[1][1]: 'ghost' is not a step of this SOP"], found
