@@ -223,3 +223,31 @@ def test_separate_duties_name_existing_steps():
     found = problems(text)
     assert found == [
         "sop.yaml:45: separate_duties[1][1]: 'ghost' is not a step of this SOP"], found
+
+
+@pytest.mark.parametrize("text", [
+    MINIMAL,
+    MINIMAL.replace("lane: direktur", "lane: bos").replace("time: 2 jam", "time: dua jam"),
+    MINIMAL.replace("    lane: direktur\n", "    lane: direktur\n   bad: [\n"),
+    "id: [unclosed\n",
+    "",
+])
+def test_pure_python_yaml_parser_gives_the_same_answers(monkeypatch, text):
+    """Where PyYAML lacks libyaml the slower parser must report the same problems."""
+    import yaml
+
+    from siaran.sop import load
+
+    fast = [str(p) for p in check_text(text, "sop.yaml")[1]]
+    monkeypatch.setattr(load, "_YamlLoader", load._yaml_loader(yaml.SafeLoader))
+    slow = [str(p) for p in check_text(text, "sop.yaml")[1]]
+    assert [line.split(": not valid YAML")[0] for line in slow] == [
+        line.split(": not valid YAML")[0] for line in fast]
+
+
+def test_yes_and_no_stay_words():
+    text = MINIMAL.replace('{id: ya, label: "Ya", next: publish}',
+                           "{id: ya, label: Yes, label_en: yes, next: publish}")
+    sop = load_text(text.replace("{id: tidak, label: Tidak,", "{id: tidak, label: No,"))
+    assert [o.label for o in sop.step("review").outcomes] == ["Yes", "No"]
+    assert sop.step("review").outcome("ya").label_en == "yes"

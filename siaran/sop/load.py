@@ -35,6 +35,26 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 100_000  # aliases can expand a small file into a huge tree
 MAX_DEPTH = 40  # an SOP nests four levels deep; far deeper is a broken or hostile file
 
+
+
+def _yaml_loader(base: type) -> type:
+    """`base` reading only true/false as booleans (YAML 1.2): in YAML 1.1 an outcome
+    labelled No, or a field named `no`, would silently turn into false."""
+    resolvers = {
+        first: [(tag, regexp) for tag, regexp in items if tag != "tag:yaml.org,2002:bool"]
+        for first, items in base.yaml_implicit_resolvers.items()
+    }
+    loader = type(f"Sop{base.__name__}", (base,), {"yaml_implicit_resolvers": resolvers})
+    loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        list("tTfF"),
+    )
+    return loader
+
+
+# libyaml's parser when PyYAML was built with it: the same nodes and marks, ten times faster.
+_YamlLoader = _yaml_loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 NIP_PATTERN = re.compile(r"^\d{18}$")
 
@@ -144,7 +164,7 @@ class _Tree:
         self._nodes = 0
 
     def parse(self, text: str) -> object:
-        loader = yaml.SafeLoader(text)
+        loader = _YamlLoader(text)
         try:
             node = loader.get_single_node()
             if node is None:
@@ -169,7 +189,7 @@ class _Tree:
         return None
 
     def _convert(
-        self, loader: yaml.SafeLoader, node: yaml.Node, path: str, depth: int = 0
+        self, loader: yaml.BaseLoader, node: yaml.Node, path: str, depth: int = 0
     ) -> object:
         self._nodes += 1
         if self._nodes > MAX_NODES:

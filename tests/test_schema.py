@@ -1,0 +1,82 @@
+"""docs/sop.schema.json stays true to the loader."""
+
+import json
+
+import jsonschema
+import pytest
+import yaml
+
+from siaran.sop import load
+from siaran.sop.registry import BUILTIN_DIR
+from tests.conftest import ROOT
+from tests.sopfiles import MINIMAL
+
+SCHEMA = json.loads((ROOT / "docs" / "sop.schema.json").read_text(encoding="utf-8"))
+
+
+class _TextDates(load._yaml_loader(yaml.SafeLoader)):
+    """YAML as the SOP loader reads it, but with dates kept as text, as JSON has them."""
+
+
+_TextDates.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _TextDates.yaml_implicit_resolvers.items()
+}
+
+
+def as_json(text: str):
+    return yaml.load(text, Loader=_TextDates)  # noqa: S506 - a SafeLoader subclass
+
+
+def test_schema_is_a_valid_schema():
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+
+
+@pytest.mark.parametrize("path", sorted(BUILTIN_DIR.glob("*.yaml")), ids=lambda p: p.stem)
+def test_builtin_files_match_the_schema(path):
+    jsonschema.validate(as_json(path.read_text(encoding="utf-8")), SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("schema_path", "fields"),
+    [
+        (("properties",), load.SOP_FIELDS),
+        (("properties", "ratified_by", "properties"), load.PERSON_FIELDS),
+        (("$defs", "lane", "properties"), load.LANE_FIELDS),
+        (("$defs", "step", "properties"), load.STEP_FIELDS),
+        (("$defs", "outcome", "properties"), load.OUTCOME_FIELDS),
+        (("$defs", "channel", "properties"), load.CHANNEL_FIELDS),
+    ],
+)
+def test_schema_names_exactly_the_fields_the_loader_reads(schema_path, fields):
+    node = SCHEMA
+    for key in schema_path:
+        node = node[key]
+    assert set(node) == set(fields)
+
+
+def test_schema_and_loader_agree_on_kinds_and_platforms():
+    from siaran.sop.model import ASSIGNMENTS, PLATFORMS, STEP_KINDS
+
+    step = SCHEMA["$defs"]["step"]["properties"]
+    assert tuple(step["kind"]["enum"]) == STEP_KINDS
+    assert tuple(step["assignment"]["enum"]) == ASSIGNMENTS
+    assert tuple(SCHEMA["$defs"]["channel"]["properties"]["platform"]["enum"]) == PLATFORMS
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("lane: humas\n    time: 1 hari", "lane: humas\n    tim: 1 hari"),
+        ("kind: publish", "kind: broadcast"),
+        ("time: 10 menit", "time: sepuluh menit"),
+        ("{id: tidak, label: Tidak, next: design}", "{id: tidak, label: Tidak}"),
+        ("platform: instagram", "platform: myspace"),
+        ('nip: "197001011995031001"', 'nip: "1970"'),
+    ],
+)
+def test_what_the_schema_refuses_the_loader_refuses(old, new):
+    text = MINIMAL.replace(old, new, 1)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(as_json(text), SCHEMA)
+    assert load.check_text(text)[1]
