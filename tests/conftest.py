@@ -43,3 +43,9 @@ def rspon_text() -> str:
 @pytest.fixture
 def poltekkes_text() -> str:
     return (BUILTIN_DIR / "poltekkes-jkt2-publikasi.yaml").read_text(encoding="utf-8")
+
+
+@pytest.fixture(autouse=True)
+def _plain_http(settings):
+    """Production settings redirect to HTTPS; the test client speaks plain HTTP."""
+    settings.SECURE_SSL_REDIRECT = False

@@ -140,10 +140,13 @@ def test_acting_official_is_recorded(poltekkes):
 def test_poltekkes_four_reviews_and_every_no_returns_to_design(poltekkes):
     direktur = person("direktur", "pengarah")
     actors = {
-        "direction": direktur, "plan": person("ketua", "ketua-tim"),
-        "design": person("anggota", "anggota"), "verify": person("kasubbag", "verifikator"),
+        "direction": direktur,
+        "plan": person("ketua", "ketua-tim"),
+        "design": person("anggota", "anggota"),
+        "verify": person("kasubbag", "verifikator"),
         "control": person("spi", "pengendali-publikasi"),
-        "approve": person("wadir", "penanggung-jawab"), "ratify": direktur,
+        "approve": person("wadir", "penanggung-jawab"),
+        "ratify": direktur,
         "upload": person("anggota", "anggota"),
     }
     for refusing in ("verify", "control", "approve", "ratify"):
@@ -180,5 +183,7 @@ def test_engine_is_deterministic_and_state_round_trips(rspon):
 def test_choices_show_what_an_actor_may_do(rspon):
     state, _ = run_rspon(rspon, [])
     assert [o.id for o in engine.choices(rspon, state, DIREKSI)["director-review"]] == [
-        "ya", "tidak"]
+        "ya",
+        "tidak",
+    ]
     assert engine.choices(rspon, state, HUMAS) == {}

@@ -41,7 +41,15 @@ def test_rspon_reads_like_its_form(rspon):
     assert len(rspon.equipment) == 3
     assert len(rspon.lanes) == 6
     assert [s.time.iso() for s in rspon.steps] == [
-        "PT15M", "P1D", "PT15M", "PT1H", "PT30M", "PT30M", "PT10M", "PT2H"]
+        "PT15M",
+        "P1D",
+        "PT15M",
+        "PT1H",
+        "PT30M",
+        "PT30M",
+        "PT10M",
+        "PT2H",
+    ]
     assert [s.no for s in rspon.steps] == ["1", "2", "3", "4", "5", "6", None, None]
     review = rspon.step("director-review")
     assert review.lane == "direksi"
@@ -50,7 +58,10 @@ def test_rspon_reads_like_its_form(rspon):
     upload = rspon.step("upload")
     assert upload.kind == "publish"
     assert {(c.platform, c.handle) for c in upload.channels} >= {
-        ("instagram", "@rumahsakitotak"), ("facebook", "@rspusatotak"), ("x", "@rumahsakitotak")}
+        ("instagram", "@rumahsakitotak"),
+        ("facebook", "@rspusatotak"),
+        ("x", "@rumahsakitotak"),
+    }
     assert {c.platform for c in upload.channels} == {"instagram", "facebook", "x", "youtube"}
     # Lanes the scan lost are marked as inferences, the first and the directors' are not.
     assert "lane" in rspon.step("produce").inferred
@@ -68,13 +79,22 @@ def test_poltekkes_reads_like_its_form(poltekkes):
     assert [s.no for s in poltekkes.steps] == ["1", "2", "2", "3", "4", "5", "6", "7"]
     reviews = [s for s in poltekkes.steps if s.kind == "review"]
     assert [s.lane for s in reviews] == [
-        "verifikator", "pengendali-publikasi", "penanggung-jawab", "pengarah"]
+        "verifikator",
+        "pengendali-publikasi",
+        "penanggung-jawab",
+        "pengarah",
+    ]
     for review in reviews:
         assert {o.id for o in review.outcomes} == {"ya", "tidak"}
         assert review.outcome("tidak").next == "design"
         assert review.signs_approval_sheet
     assert {c.platform for c in poltekkes.step("upload").channels} == {
-        "website", "instagram", "tiktok", "facebook", "youtube"}
+        "website",
+        "instagram",
+        "tiktok",
+        "facebook",
+        "youtube",
+    }
 
 
 def test_every_no_leads_back_to_an_earlier_step(builtin):
@@ -118,26 +138,43 @@ def test_every_problem_is_reported_at_once():
     [
         (("id: mini", "id: Mini Sop"), "id: 'Mini Sop' is not an id"),
         (("id: review\n", "id: request\n"), "steps[2].id: 'request' is used twice"),
-        (("{id: humas, name: Tim Humas}", "{id: pemohon, name: Tim Humas}"),
-         "lanes[1].id: 'pemohon' is used twice"),
+        (
+            ("{id: humas, name: Tim Humas}", "{id: pemohon, name: Tim Humas}"),
+            "lanes[1].id: 'pemohon' is used twice",
+        ),
         (("time: 10 menit", "time: sepuluh menit"), "steps[2].time: 'sepuluh menit' is not a time"),
         (("time: 10 menit", "time: 10"), "steps[2].time: 10 has no unit"),
-        (("    outcomes:\n      - {id: ya, label: \"Ya\", next: publish}\n"
-          "      - {id: tidak, label: Tidak, next: design}\n", ""),
-         "steps[2].outcomes: a review step must list its outcomes"),
-        (("{id: tidak, label: Tidak, next: design}", "{id: tidak, label: Tidak}"),
-         "steps[2].outcomes[1].next: leads nowhere"),
-        (("{id: ya, label: \"Ya\", next: publish}", "{id: ya, label: \"Ya\", next: review}"),
-         "a loop with no way out: design -> review -> design never reach the end"),
-        (("  - id: design\n    no: 2\n", "  - id: design\n    no: 2\n    next: request\n"),
-         "a loop with no way out: request -> design -> request"),
-        (("{id: ya, label: \"Ya\", next: publish}", "{id: ya, label: \"Ya\", next: end}"),
-         "steps[3]: 'publish' cannot be reached from the first step"),
+        (
+            (
+                '    outcomes:\n      - {id: ya, label: "Ya", next: publish}\n'
+                "      - {id: tidak, label: Tidak, next: design}\n",
+                "",
+            ),
+            "steps[2].outcomes: a review step must list its outcomes",
+        ),
+        (
+            ("{id: tidak, label: Tidak, next: design}", "{id: tidak, label: Tidak}"),
+            "steps[2].outcomes[1].next: leads nowhere",
+        ),
+        (
+            ('{id: ya, label: "Ya", next: publish}', '{id: ya, label: "Ya", next: review}'),
+            "a loop with no way out: design -> review -> design never reach the end",
+        ),
+        (
+            ("  - id: design\n    no: 2\n", "  - id: design\n    no: 2\n    next: request\n"),
+            "a loop with no way out: request -> design -> request",
+        ),
+        (
+            ('{id: ya, label: "Ya", next: publish}', '{id: ya, label: "Ya", next: end}'),
+            "steps[3]: 'publish' cannot be reached from the first step",
+        ),
         (("kind: publish", "kind: broadcast"), "steps[3].kind: 'broadcast' is not one of"),
-        (("channels:\n      - {platform: instagram, handle: \"@uji\"}\n", ""),
-         "steps[3].channels: a publish step must list the channels"),
+        (
+            ('channels:\n      - {platform: instagram, handle: "@uji"}\n', ""),
+            "steps[3].channels: a publish step must list the channels",
+        ),
         (("platform: instagram", "platform: myspace"), "'myspace' is not one of"),
-        (("nip: \"197001011995031001\"", "nip: \"1970\""), "ratified_by.nip: '1970' is not a NIP"),
+        (('nip: "197001011995031001"', 'nip: "1970"'), "ratified_by.nip: '1970' is not a NIP"),
         (("activity: Mengunggah", "activty: Mengunggah"), "steps[3].activty: unknown field"),
         (("activity: Mengunggah", "activty: Mengunggah"), "steps[3].activity: missing"),
         (("name: SOP Mini\n", "name: SOP Mini\nname: SOP Dua\n"), "name: the field is given twice"),
@@ -161,8 +198,9 @@ def test_a_step_that_cannot_reach_the_end_without_a_loop():
 
 def test_a_review_that_leads_on_through_next_is_refused():
     text = MINIMAL.replace("    kind: review\n", "    kind: review\n    next: publish\n")
-    assert any("steps[2].next: a review step leads on through its outcomes" in p
-               for p in problems(text))
+    assert any(
+        "steps[2].next: a review step leads on through its outcomes" in p for p in problems(text)
+    )
 
 
 def test_a_task_with_outcomes_is_refused():
@@ -221,17 +259,19 @@ def test_load_text_raises_one_exception_with_all_problems():
 def test_separate_duties_name_existing_steps():
     text = MINIMAL + "separate_duties:\n  - [design, review]\n  - [design, ghost]\n"
     found = problems(text)
-    assert found == [
-        "sop.yaml:45: separate_duties[1][1]: 'ghost' is not a step of this SOP"], found
+    assert found == ["sop.yaml:45: separate_duties[1][1]: 'ghost' is not a step of this SOP"], found
 
 
-@pytest.mark.parametrize("text", [
-    MINIMAL,
-    MINIMAL.replace("lane: direktur", "lane: bos").replace("time: 2 jam", "time: dua jam"),
-    MINIMAL.replace("    lane: direktur\n", "    lane: direktur\n   bad: [\n"),
-    "id: [unclosed\n",
-    "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        MINIMAL,
+        MINIMAL.replace("lane: direktur", "lane: bos").replace("time: 2 jam", "time: dua jam"),
+        MINIMAL.replace("    lane: direktur\n", "    lane: direktur\n   bad: [\n"),
+        "id: [unclosed\n",
+        "",
+    ],
+)
 def test_pure_python_yaml_parser_gives_the_same_answers(monkeypatch, text):
     """Where PyYAML lacks libyaml the slower parser must report the same problems."""
     import yaml
@@ -242,12 +282,14 @@ def test_pure_python_yaml_parser_gives_the_same_answers(monkeypatch, text):
     monkeypatch.setattr(load, "_YamlLoader", load._yaml_loader(yaml.SafeLoader))
     slow = [str(p) for p in check_text(text, "sop.yaml")[1]]
     assert [line.split(": not valid YAML")[0] for line in slow] == [
-        line.split(": not valid YAML")[0] for line in fast]
+        line.split(": not valid YAML")[0] for line in fast
+    ]
 
 
 def test_yes_and_no_stay_words():
-    text = MINIMAL.replace('{id: ya, label: "Ya", next: publish}',
-                           "{id: ya, label: Yes, label_en: yes, next: publish}")
+    text = MINIMAL.replace(
+        '{id: ya, label: "Ya", next: publish}', "{id: ya, label: Yes, label_en: yes, next: publish}"
+    )
     sop = load_text(text.replace("{id: tidak, label: Tidak,", "{id: tidak, label: No,"))
     assert [o.label for o in sop.step("review").outcomes] == ["Yes", "No"]
     assert sop.step("review").outcome("ya").label_en == "yes"

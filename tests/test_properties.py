@@ -23,7 +23,9 @@ def definitions(draw, any_targets: bool = False):
     steps = []
     for i, step_id in enumerate(ids):
         step = {
-            "id": step_id, "activity": f"Kegiatan {i}", "lane": draw(st.sampled_from(LANES)),
+            "id": step_id,
+            "activity": f"Kegiatan {i}",
+            "lane": draw(st.sampled_from(LANES)),
             "time": draw(st.sampled_from(["5 menit", "1 jam", "1 hari", "PT30M"])),
         }
         forward = ids[i + 1] if i + 1 < count else "end"
@@ -47,8 +49,12 @@ def definitions(draw, any_targets: bool = False):
                 step["channels"] = [{"platform": "website"}]
         steps.append(step)
     return {
-        "id": "acak", "name": "SOP Acak", "number": "1", "institution": "Instansi",
-        "effective": "2026-01-01", "ratified_by": {"name": "Direktur", "nip": "1" * 18},
+        "id": "acak",
+        "name": "SOP Acak",
+        "number": "1",
+        "institution": "Instansi",
+        "effective": "2026-01-01",
+        "ratified_by": {"name": "Direktur", "nip": "1" * 18},
         "lanes": [{"id": lane, "name": lane.upper()} for lane in LANES],
         "steps": steps,
     }

@@ -26,6 +26,7 @@ def test_loading_and_running_an_sop_leaves_django_unimported():
         "engine.start(sop, engine.Actor('u', frozenset({'unit-kerja'}))); "
         "print(any(m == 'django' or m.startswith('django.') for m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     assert out.stdout.strip() == "False"

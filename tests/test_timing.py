@@ -30,8 +30,24 @@ def test_times_as_the_form_writes_them(written, minutes, days, iso):
 
 
 @pytest.mark.parametrize(
-    "bad", ["", "menit", "15", 15, "15 detik", "P", "PT", "P1DT", "PT0M", "0 menit", "1.5 jam",
-            None, True, ["15 menit"], "15 menit lagi"]
+    "bad",
+    [
+        "",
+        "menit",
+        "15",
+        15,
+        "15 detik",
+        "P",
+        "PT",
+        "P1DT",
+        "PT0M",
+        "0 menit",
+        "1.5 jam",
+        None,
+        True,
+        ["15 menit"],
+        "15 menit lagi",
+    ],
 )
 def test_unreadable_times_are_refused_with_a_message(bad):
     with pytest.raises(TimeError) as error:

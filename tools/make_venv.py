@@ -41,6 +41,6 @@ def _download_pip_wheel() -> Path:
 
 
 if __name__ == "__main__":
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - run by whatever python3 the machine has
         sys.exit(f"Siaran needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     main(sys.argv[1] if len(sys.argv) > 1 else ".venv")

@@ -14,7 +14,11 @@ def sop_detail(request, sop_id: str):
         raise Http404
     lanes = {lane.id: lane for lane in sop.lanes}
     rows = [
-        {"step": step, "lane": lanes[step.lane], "cells": [lane.id == step.lane for lane in sop.lanes]}
+        {
+            "step": step,
+            "lane": lanes[step.lane],
+            "cells": [lane.id == step.lane for lane in sop.lanes],
+        }
         for step in sop.steps
     ]
     return render(request, "core/sop_detail.html", {"sop": sop, "rows": rows})

@@ -131,9 +131,13 @@ def start(sop: Sop, actor: Actor, note: str = "") -> Transition:
     """Open a case at the SOP's first step; only someone of the first lane may."""
     first = sop.first_step
     if first.lane not in actor.lanes:
-        raise Refused(Refused.NOT_YOUR_LANE, Message(
-            gettext_noop("Only %(lane)s can start a case of this SOP."),
-            lane=sop.lane(first.lane).name))
+        raise Refused(
+            Refused.NOT_YOUR_LANE,
+            Message(
+                gettext_noop("Only %(lane)s can start a case of this SOP."),
+                lane=sop.lane(first.lane).name,
+            ),
+        )
     state = CaseState(started_by=actor.id)
     started = Event(CASE_STARTED, actor=actor.id, on_behalf_of=actor.on_behalf_of, note=note)
     entered, state = _enter(state, first)
@@ -152,17 +156,30 @@ def advance(
     _refuse_if_closed(state)
     current = _current_step(sop, state, step)
     if current.lane not in actor.lanes:
-        raise Refused(Refused.NOT_YOUR_LANE, Message(
-            gettext_noop("This step is for %(lane)s; you are not in that lane."),
-            lane=sop.lane(current.lane).name))
+        raise Refused(
+            Refused.NOT_YOUR_LANE,
+            Message(
+                gettext_noop("This step is for %(lane)s; you are not in that lane."),
+                lane=sop.lane(current.lane).name,
+            ),
+        )
     chosen = current.outcome(outcome)
     if chosen is None:
-        raise Refused(Refused.UNKNOWN_OUTCOME, Message(
-            gettext_noop("%(outcome)s is not an outcome of this step; choose one of: %(choices)s."),
-            outcome=repr(outcome), choices=", ".join(o.id for o in current.exits())))
+        raise Refused(
+            Refused.UNKNOWN_OUTCOME,
+            Message(
+                gettext_noop(
+                    "%(outcome)s is not an outcome of this step; choose one of: %(choices)s."
+                ),
+                outcome=repr(outcome),
+                choices=", ".join(o.id for o in current.exits()),
+            ),
+        )
     if chosen.note_required and not note.strip():
-        raise Refused(Refused.NOTE_REQUIRED, Message(
-            gettext_noop("Say why: %(outcome)s needs a note."), outcome=chosen.label))
+        raise Refused(
+            Refused.NOTE_REQUIRED,
+            Message(gettext_noop("Say why: %(outcome)s needs a note."), outcome=chosen.label),
+        )
     _refuse_separate_duties(sop, state, actor, current)
     return _finish(sop, state, actor, current, chosen, note.strip())
 
@@ -171,8 +188,10 @@ def withdraw(sop: Sop, state: CaseState, actor: Actor, note: str = "") -> Transi
     """The one who started a case may take it back while it runs."""
     _refuse_if_closed(state)
     if actor.id != state.started_by:
-        raise Refused(Refused.NOT_STARTER, Message(
-            gettext_noop("Only the person who started this case can withdraw it.")))
+        raise Refused(
+            Refused.NOT_STARTER,
+            Message(gettext_noop("Only the person who started this case can withdraw it.")),
+        )
     event = Event(CASE_WITHDRAWN, actor=actor.id, on_behalf_of=actor.on_behalf_of, note=note)
     return Transition(replace(state, status=WITHDRAWN, current=()), (event,))
 
@@ -181,10 +200,12 @@ def cancel(sop: Sop, state: CaseState, actor: Actor, note: str) -> Transition:
     """Stop a running case for good. Who may cancel is the caller's rule; why is required."""
     _refuse_if_closed(state)
     if not note.strip():
-        raise Refused(Refused.NOTE_REQUIRED, Message(
-            gettext_noop("Say why the case is cancelled.")))
-    event = Event(CASE_CANCELLED, actor=actor.id, on_behalf_of=actor.on_behalf_of,
-                  note=note.strip())
+        raise Refused(
+            Refused.NOTE_REQUIRED, Message(gettext_noop("Say why the case is cancelled."))
+        )
+    event = Event(
+        CASE_CANCELLED, actor=actor.id, on_behalf_of=actor.on_behalf_of, note=note.strip()
+    )
     return Transition(replace(state, status=CANCELLED, current=()), (event,))
 
 
@@ -204,18 +225,29 @@ def choices(sop: Sop, state: CaseState, actor: Actor) -> dict[str, tuple[Outcome
 
 def _refuse_if_closed(state: CaseState) -> None:
     if state.closed:
-        raise Refused(Refused.CASE_CLOSED, Message(
-            gettext_noop("This case is closed (%(status)s); nothing more can be done on it."),
-            status=state.status))
+        raise Refused(
+            Refused.CASE_CLOSED,
+            Message(
+                gettext_noop("This case is closed (%(status)s); nothing more can be done on it."),
+                status=state.status,
+            ),
+        )
 
 
 def _current_step(sop: Sop, state: CaseState, step: str | None) -> Step:
     if step is None and len(state.current) == 1:
         step = state.current[0]
     if step is None or step not in state.current:
-        raise Refused(Refused.NOT_CURRENT_STEP, Message(
-            gettext_noop("%(step)s is not the step this case waits on; it waits on %(current)s."),
-            step=repr(step), current=", ".join(state.current) or "-"))
+        raise Refused(
+            Refused.NOT_CURRENT_STEP,
+            Message(
+                gettext_noop(
+                    "%(step)s is not the step this case waits on; it waits on %(current)s."
+                ),
+                step=repr(step),
+                current=", ".join(state.current) or "-",
+            ),
+        )
     return sop.step(step)
 
 
@@ -223,17 +255,27 @@ def _refuse_separate_duties(sop: Sop, state: CaseState, actor: Actor, step: Step
     for first, second in sop.separate_duties:
         other = second if step.id == first else first if step.id == second else None
         if other is not None and state.last_actor.get(other) == actor.id:
-            raise Refused(Refused.SEPARATE_DUTIES, Message(
-                gettext_noop("You did %(other)s on this case; someone else must do %(step)s."),
-                other=sop.step(other).activity, step=step.activity))
+            raise Refused(
+                Refused.SEPARATE_DUTIES,
+                Message(
+                    gettext_noop("You did %(other)s on this case; someone else must do %(step)s."),
+                    other=sop.step(other).activity,
+                    step=step.activity,
+                ),
+            )
 
 
 def _finish(
     sop: Sop, state: CaseState, actor: Actor, step: Step, outcome: Outcome, note: str
 ) -> Transition:
     done = Event(
-        STEP_DONE, step=step.id, outcome=outcome.id, actor=actor.id,
-        on_behalf_of=actor.on_behalf_of, note=note, round=state.visits.get(step.id, 0),
+        STEP_DONE,
+        step=step.id,
+        outcome=outcome.id,
+        actor=actor.id,
+        on_behalf_of=actor.on_behalf_of,
+        note=note,
+        round=state.visits.get(step.id, 0),
     )
     state = replace(
         state,
@@ -252,13 +294,21 @@ def _finish(
             state,
             reworks=state.reworks + 1,
             reworks_from=_frozen(
-                {**state.reworks_from, step.id: state.reworks_from.get(step.id, 0) + 1}),
+                {**state.reworks_from, step.id: state.reworks_from.get(step.id, 0) + 1}
+            ),
         )
-        events.append(Event(
-            SENT_BACK, step=step.id, outcome=outcome.id, actor=actor.id,
-            on_behalf_of=actor.on_behalf_of, note=note, to_step=outcome.next,
-            round=state.reworks,
-        ))
+        events.append(
+            Event(
+                SENT_BACK,
+                step=step.id,
+                outcome=outcome.id,
+                actor=actor.id,
+                on_behalf_of=actor.on_behalf_of,
+                note=note,
+                to_step=outcome.next,
+                round=state.reworks,
+            )
+        )
     entered, state = _enter(state, sop.step(outcome.next))
     events.append(entered)
     return Transition(state, tuple(events))

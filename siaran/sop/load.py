@@ -36,7 +36,6 @@ MAX_NODES = 100_000  # aliases can expand a small file into a huge tree
 MAX_DEPTH = 40  # an SOP nests four levels deep; far deeper is a broken or hostile file
 
 
-
 def _yaml_loader(base: type) -> type:
     """`base` reading only true/false as booleans (YAML 1.2): in YAML 1.1 an outcome
     labelled No, or a field named `no`, would silently turn into false."""
@@ -46,7 +45,8 @@ def _yaml_loader(base: type) -> type:
     }
     loader = type(f"Sop{base.__name__}", (base,), {"yaml_implicit_resolvers": resolvers})
     loader.add_implicit_resolver(
-        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        "tag:yaml.org,2002:bool",
+        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
         list("tTfF"),
     )
     return loader
@@ -120,11 +120,19 @@ def check_file(path: str | Path) -> tuple[Sop | None, list[Problem]]:
         data = Path(path).read_bytes()
     except OSError as error:
         reason = error.strerror or str(error)
-        return None, [_problem(name, 1, "", gettext_noop("cannot read the file: %(reason)s"),
-                               reason=reason)]
+        return None, [
+            _problem(name, 1, "", gettext_noop("cannot read the file: %(reason)s"), reason=reason)
+        ]
     if len(data) > MAX_FILE_BYTES:
-        return None, [_problem(name, 1, "", gettext_noop("the file is larger than %(limit)s bytes"),
-                               limit=MAX_FILE_BYTES)]
+        return None, [
+            _problem(
+                name,
+                1,
+                "",
+                gettext_noop("the file is larger than %(limit)s bytes"),
+                limit=MAX_FILE_BYTES,
+            )
+        ]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -179,11 +187,19 @@ class _Tree:
         except yaml.YAMLError as error:
             self.error("", gettext_noop("not valid YAML: %(reason)s"), line=1, reason=str(error))
         except _TooLarge:
-            self.error("", gettext_noop("the file expands to more than %(limit)s values"),
-                       line=1, limit=MAX_NODES)
+            self.error(
+                "",
+                gettext_noop("the file expands to more than %(limit)s values"),
+                line=1,
+                limit=MAX_NODES,
+            )
         except (_TooDeep, RecursionError):
-            self.error("", gettext_noop("the file nests values more than %(limit)s levels deep"),
-                       line=1, limit=MAX_DEPTH)
+            self.error(
+                "",
+                gettext_noop("the file nests values more than %(limit)s levels deep"),
+                line=1,
+                limit=MAX_DEPTH,
+            )
         finally:
             loader.dispose()
         return None
@@ -259,8 +275,11 @@ class _Reader:
         allowed = tuple(fields)
         for key in value:
             if key not in allowed:
-                self.error(_join(path, key), gettext_noop("unknown field; known fields: %(known)s"),
-                           known=", ".join(allowed))
+                self.error(
+                    _join(path, key),
+                    gettext_noop("unknown field; known fields: %(known)s"),
+                    known=", ".join(allowed),
+                )
         return value
 
     def text(self, obj: dict, key: str, path: str, required: bool = False) -> str:
@@ -281,9 +300,11 @@ class _Reader:
     def identifier(self, obj: dict, key: str, path: str) -> str:
         value = self.text(obj, key, path, required=True)
         if value and not ID_PATTERN.match(value):
-            self.error(_join(path, key), gettext_noop(
-                "%(value)s is not an id: use lowercase letters, digits, '-' and '_'"),
-                value=repr(value))
+            self.error(
+                _join(path, key),
+                gettext_noop("%(value)s is not an id: use lowercase letters, digits, '-' and '_'"),
+                value=repr(value),
+            )
             return ""
         if value == END:
             self.error(_join(path, key), gettext_noop("'end' is reserved for the end of the SOP"))
@@ -297,8 +318,11 @@ class _Reader:
         if not isinstance(value, list):
             self.error(_join(path, key), gettext_noop("expected a list"))
             return ()
-        return tuple(self.text({key: item}, key, _join(path, i)) or "" for i, item in
-                     enumerate(value) if not self._bad_text(item, _join(path, key), i))
+        return tuple(
+            self.text({key: item}, key, _join(path, i)) or ""
+            for i, item in enumerate(value)
+            if not self._bad_text(item, _join(path, key), i)
+        )
 
     def _bad_text(self, item: object, path: str, index: int) -> bool:
         if isinstance(item, bool) or not isinstance(item, str | int | float):
@@ -322,8 +346,9 @@ class _Reader:
                 return dt.date.fromisoformat(value.strip())
             except ValueError:
                 pass
-        self.error(where, gettext_noop("%(value)s is not a date: write YYYY-MM-DD"),
-                   value=repr(value))
+        self.error(
+            where, gettext_noop("%(value)s is not a date: write YYYY-MM-DD"), value=repr(value)
+        )
         return None
 
     def flag(self, obj: dict, key: str, path: str, default: bool = False) -> bool:
@@ -337,8 +362,12 @@ class _Reader:
         value = obj.get(key, default)
         options = tuple(choices)
         if value not in options:
-            self.error(_join(path, key), gettext_noop("%(value)s is not one of: %(choices)s"),
-                       value=repr(value), choices=", ".join(options))
+            self.error(
+                _join(path, key),
+                gettext_noop("%(value)s is not one of: %(choices)s"),
+                value=repr(value),
+                choices=", ".join(options),
+            )
             return default
         return str(value)
 
@@ -362,13 +391,21 @@ class _Reader:
         if doc is None:
             return None
         if "format" in doc and doc["format"] != FORMAT:
-            self.error("format", gettext_noop("%(value)s is not a known format; expected %(format)s"),
-                       value=repr(doc["format"]), format=FORMAT)
-        lanes = [self.read_lane(item, _join("lanes", i))
-                 for i, item in enumerate(self.items(doc, "lanes", "", required=True))]
+            self.error(
+                "format",
+                gettext_noop("%(value)s is not a known format; expected %(format)s"),
+                value=repr(doc["format"]),
+                format=FORMAT,
+            )
+        lanes = [
+            self.read_lane(item, _join("lanes", i))
+            for i, item in enumerate(self.items(doc, "lanes", "", required=True))
+        ]
         raw_steps = self.items(doc, "steps", "", required=True)
-        steps = [self.read_step(item, _join("steps", i), i, len(raw_steps))
-                 for i, item in enumerate(raw_steps)]
+        steps = [
+            self.read_step(item, _join("steps", i), i, len(raw_steps))
+            for i, item in enumerate(raw_steps)
+        ]
         sop = Sop(
             id=self.identifier(doc, "id", ""),
             name=self.text(doc, "name", "", required=True),
@@ -409,8 +446,11 @@ class _Reader:
             return Person(name="")
         nip = "".join(self.text(person, "nip", path, required=True).split())
         if nip and not NIP_PATTERN.match(nip):
-            self.error(_join(path, "nip"), gettext_noop("%(value)s is not a NIP: 18 digits"),
-                       value=repr(nip))
+            self.error(
+                _join(path, "nip"),
+                gettext_noop("%(value)s is not a NIP: 18 digits"),
+                value=repr(nip),
+            )
         return Person(
             name=self.text(person, "name", path, required=True),
             title=self.text(person, "title", path),
@@ -421,8 +461,11 @@ class _Reader:
         pairs = []
         for i, pair in enumerate(self.items(doc, "separate_duties", "")):
             path = _join("separate_duties", i)
-            if (not isinstance(pair, list) or len(pair) != 2
-                    or not all(isinstance(s, str) for s in pair)):
+            if (
+                not isinstance(pair, list)
+                or len(pair) != 2
+                or not all(isinstance(s, str) for s in pair)
+            ):
                 self.error(path, gettext_noop("expected a pair of step ids: [design, verify]"))
                 continue
             pairs.append((pair[0], pair[1]))
@@ -453,19 +496,25 @@ class _Reader:
             except TimeError as error:
                 self.error(_join(path, "time"), error.message.template, **error.message.params)
         outcomes = self.read_outcomes(step, path, kind)
-        channels = [self.read_channel(item, _join(_join(path, "channels"), i))
-                    for i, item in enumerate(self.items(step, "channels", path))]
+        channels = [
+            self.read_channel(item, _join(_join(path, "channels"), i))
+            for i, item in enumerate(self.items(step, "channels", path))
+        ]
         if kind == "publish" and not channels:
-            self.error(_join(path, "channels"),
-                       gettext_noop("a publish step must list the channels it publishes to"))
+            self.error(
+                _join(path, "channels"),
+                gettext_noop("a publish step must list the channels it publishes to"),
+            )
         inferred = self.texts(step, "inferred", path)
         for i, name in enumerate(inferred):
             if name not in STEP_FIELDS:
-                self.error(_join(_join(path, "inferred"), i),
-                           gettext_noop("%(value)s is not a field of a step"), value=repr(name))
+                self.error(
+                    _join(_join(path, "inferred"), i),
+                    gettext_noop("%(value)s is not a field of a step"),
+                    value=repr(name),
+                )
         number = step.get("no")
-        if number is not None and (isinstance(number, bool)
-                                   or not isinstance(number, str | int)):
+        if number is not None and (isinstance(number, bool) or not isinstance(number, str | int)):
             self.error(_join(path, "no"), gettext_noop("expected the number as printed, or null"))
             number = None
         return Step(
@@ -500,18 +549,26 @@ class _Reader:
         raw = self.items(step, "outcomes", path)
         where = _join(path, "outcomes")
         if kind == "review" and not raw and "outcomes" not in step:
-            self.error(where, gettext_noop(
-                "a review step must list its outcomes (ya / tidak) and where each leads"))
+            self.error(
+                where,
+                gettext_noop(
+                    "a review step must list its outcomes (ya / tidak) and where each leads"
+                ),
+            )
         elif kind == "review" and not raw:
             self.error(where, gettext_noop("must not be empty"))
         if kind != "review" and raw:
             self.error(where, gettext_noop("only a review step has outcomes: add 'kind: review'"))
         if kind != "review" and "next" in step and step.get("next") is None:
-            self.error(_join(path, "next"),
-                       gettext_noop("leads nowhere: name a step, or 'end' where the SOP ends"))
+            self.error(
+                _join(path, "next"),
+                gettext_noop("leads nowhere: name a step, or 'end' where the SOP ends"),
+            )
         if kind == "review" and "next" in step:
-            self.error(_join(path, "next"),
-                       gettext_noop("a review step leads on through its outcomes, not 'next'"))
+            self.error(
+                _join(path, "next"),
+                gettext_noop("a review step leads on through its outcomes, not 'next'"),
+            )
         return [self.read_outcome(item, _join(where, i)) for i, item in enumerate(raw)]
 
     def read_outcome(self, value: object, path: str) -> Outcome | None:
@@ -520,8 +577,10 @@ class _Reader:
             return None
         target = self.text(outcome, "next", path)
         if not target:
-            self.error(_join(path, "next"),
-                       gettext_noop("leads nowhere: name a step, or 'end' where the SOP ends"))
+            self.error(
+                _join(path, "next"),
+                gettext_noop("leads nowhere: name a step, or 'end' where the SOP ends"),
+            )
             target = _NOWHERE
         return Outcome(
             id=self.identifier(outcome, "id", path),
@@ -576,46 +635,60 @@ def _check_graph(sop: Sop, error) -> None:
     for s, step in enumerate(sop.steps):
         path = f"steps[{s}]"
         if step.lane and step.lane not in lane_ids:
-            error(f"{path}.lane", gettext_noop("%(value)s is not a lane of this SOP"),
-                  value=repr(step.lane))
+            error(
+                f"{path}.lane",
+                gettext_noop("%(value)s is not a lane of this SOP"),
+                value=repr(step.lane),
+            )
         _unique([o.id for o in step.outcomes], f"{path}.outcomes", error)
-        targets = [(f"{path}.outcomes[{o}].next", outcome.next)
-                   for o, outcome in enumerate(step.outcomes)]
+        targets = [
+            (f"{path}.outcomes[{o}].next", outcome.next) for o, outcome in enumerate(step.outcomes)
+        ]
         if step.kind != "review":
             targets.append((f"{path}.next", step.next))
         for where, target in targets:
             if target is not None and target != _NOWHERE and target not in step_ids:
-                error(where, gettext_noop("%(value)s is not a step of this SOP"),
-                      value=repr(target))
+                error(
+                    where, gettext_noop("%(value)s is not a step of this SOP"), value=repr(target)
+                )
     for p, (first, second) in enumerate(sop.separate_duties):
         for i, step_id in enumerate((first, second)):
             if step_id not in step_ids:
-                error(f"separate_duties[{p}][{i}]",
-                      gettext_noop("%(value)s is not a step of this SOP"), value=repr(step_id))
+                error(
+                    f"separate_duties[{p}][{i}]",
+                    gettext_noop("%(value)s is not a step of this SOP"),
+                    value=repr(step_id),
+                )
     if len(step_ids) != len(sop.steps) or not sop.steps:
         return  # the flow cannot be followed without unique step ids
 
-    edges = {
-        step.id: [o.next for o in step.exits() if o.next in step_ids]
-        for step in sop.steps
-    }
+    edges = {step.id: [o.next for o in step.exits() if o.next in step_ids] for step in sop.steps}
     reachable = _reachable(sop.first_step.id, edges)
     ends = sop.distance_to_end()
     loops_reported: set[str] = set()
     for s, step in enumerate(sop.steps):
         path = f"steps[{s}]"
         if step.id not in reachable:
-            error(path, gettext_noop("%(value)s cannot be reached from the first step"),
-                  value=repr(step.id))
+            error(
+                path,
+                gettext_noop("%(value)s cannot be reached from the first step"),
+                value=repr(step.id),
+            )
         elif step.id not in ends and step.id not in loops_reported:
             loop = _loop_through(step.id, edges)
             if loop:
                 loops_reported.update(loop)
-                error(path, gettext_noop("a loop with no way out: %(loop)s never reach the end"),
-                      loop=" -> ".join(loop + [loop[0]]))
+                error(
+                    path,
+                    gettext_noop("a loop with no way out: %(loop)s never reach the end"),
+                    loop=" -> ".join(loop + [loop[0]]),
+                )
             else:
-                error(path, gettext_noop("%(value)s cannot reach the end of the SOP"),
-                      value=repr(step.id))
+                error(
+                    path,
+                    gettext_noop("%(value)s cannot reach the end of the SOP"),
+                    value=repr(step.id),
+                )
 
 
 def _unique(ids: list[str], path: str, error) -> set[str]:
@@ -624,8 +697,7 @@ def _unique(ids: list[str], path: str, error) -> set[str]:
         if not value:
             continue
         if value in seen:
-            error(f"{path}[{index}].id", gettext_noop("%(value)s is used twice"),
-                  value=repr(value))
+            error(f"{path}[{index}].id", gettext_noop("%(value)s is used twice"), value=repr(value))
         seen.add(value)
     return seen
 

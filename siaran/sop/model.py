@@ -147,9 +147,7 @@ class Sop:
 
     def is_rework(self, from_step: str, outcome: Outcome) -> bool:
         """An outcome that leads back to this step or an earlier one sends work back."""
-        return outcome.next is not None and self.position(outcome.next) <= self.position(
-            from_step
-        )
+        return outcome.next is not None and self.position(outcome.next) <= self.position(from_step)
 
     def distance_to_end(self) -> dict[str, int]:
         """Fewest transitions from each step to the end; a step that cannot end is absent."""

@@ -29,17 +29,27 @@ def load_catalog(extra_dirs: Iterable[str | Path] = ()) -> Catalog:
     folders = [BUILTIN_DIR, *(Path(d) for d in extra_dirs)]
     for folder in folders:
         if not folder.is_dir():
-            catalog.problems.append(Problem(str(folder), 1, "", Message(
-                gettext_noop("the SOP folder does not exist"))))
+            catalog.problems.append(
+                Problem(str(folder), 1, "", Message(gettext_noop("the SOP folder does not exist")))
+            )
             continue
         for path in sop_files(folder):
             sop, problems = check_file(path)
             if problems or sop is None:
                 catalog.problems.extend(problems)
             elif sop.id in catalog.sops:
-                catalog.problems.append(Problem(str(path), 1, "id", Message(
-                    gettext_noop("%(value)s is already the id of %(other)s"),
-                    value=repr(sop.id), other=catalog.sops[sop.id].source)))
+                catalog.problems.append(
+                    Problem(
+                        str(path),
+                        1,
+                        "id",
+                        Message(
+                            gettext_noop("%(value)s is already the id of %(other)s"),
+                            value=repr(sop.id),
+                            other=catalog.sops[sop.id].source,
+                        ),
+                    )
+                )
             else:
                 catalog.sops[sop.id] = sop
     return catalog

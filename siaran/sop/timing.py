@@ -97,7 +97,9 @@ def parse_time(text: object) -> TimeStandard:
 def _nonzero(standard: TimeStandard, text: object) -> TimeStandard:
     if not standard.working_days and not standard.minutes:
         raise TimeError(
-            Message(gettext_noop("%(value)s is zero: a time standard must allow some time"),
-                    value=repr(text))
+            Message(
+                gettext_noop("%(value)s is zero: a time standard must allow some time"),
+                value=repr(text),
+            )
         )
     return standard

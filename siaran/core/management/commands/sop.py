@@ -12,7 +12,7 @@ from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
 from siaran.core import sops
-from siaran.core.templatetags.siaran import describe_time, localized
+from siaran.core.templatetags.siaran import localized, step_time
 from siaran.sop.export import sop_as_json
 from siaran.sop.load import check_file
 from siaran.sop.model import Sop
@@ -50,15 +50,16 @@ class Command(BaseCommand):
 
     def warn_left_out(self) -> None:
         for problem in sops.catalog().problems:
-            self.stderr.write(_("left out: %(problem)s") % {
-                "problem": problem.render(_)})
+            self.stderr.write(_("left out: %(problem)s") % {"problem": problem.render(_)})
 
     def show(self, sop_id: str, as_json: bool) -> None:
         sop = sops.find(sop_id)
         if sop is None:
             known = ", ".join(s.id for s in sops.available())
-            raise CommandError(_("No SOP has the id %(id)s. Known: %(known)s") % {
-                "id": repr(sop_id), "known": known})
+            raise CommandError(
+                _("No SOP has the id %(id)s. Known: %(known)s")
+                % {"id": repr(sop_id), "known": known}
+            )
         if as_json:
             self.stdout.write(json.dumps(sop_as_json(sop), ensure_ascii=False, indent=2))
         else:
@@ -73,12 +74,15 @@ class Command(BaseCommand):
                 for problem in problems:
                     self.stdout.write(problem.render(_))
             else:
-                self.stdout.write(_("%(file)s: valid (%(id)s, %(steps)d steps, %(lanes)d lanes)")
-                                  % {"file": name, "id": sop.id, "steps": len(sop.steps),
-                                     "lanes": len(sop.lanes)})
+                self.stdout.write(
+                    _("%(file)s: valid (%(id)s, %(steps)d steps, %(lanes)d lanes)")
+                    % {"file": name, "id": sop.id, "steps": len(sop.steps), "lanes": len(sop.lanes)}
+                )
         if failed:
-            self.stdout.write(_("%(failed)d of %(total)d files have problems.")
-                              % {"failed": failed, "total": len(files)})
+            self.stdout.write(
+                _("%(failed)d of %(total)d files have problems.")
+                % {"failed": failed, "total": len(files)}
+            )
             sys.exit(1)
 
 
@@ -94,7 +98,10 @@ def render_table(sop: Sop, width: int = 160) -> str:
         (_("SOP number"), sop.number),
         (_("Institution"), sop.institution),
         (_("Date made"), _date(sop.made)),
-        (_("Revision"), (sop.revision or "-") + (f" ({_date(sop.revised)})" if sop.revised else "")),
+        (
+            _("Revision"),
+            (sop.revision or "-") + (f" ({_date(sop.revised)})" if sop.revised else ""),
+        ),
         (_("Effective"), _date(sop.effective)),
         (_("Ratified by"), f"{ratifier} · NIP {sop.ratified_by.nip}"),
     ]
@@ -118,8 +125,15 @@ def render_table(sop: Sop, width: int = 160) -> str:
         lines.append(f"  {i}. {localized(lane, 'name')}{holder}  [{lane.id}]")
 
     lane_names = {lane.id: localized(lane, "name") for lane in sop.lanes}
-    headers = [_("No."), _("Activity"), _("Implementer"), _("Inputs"), _("Time"), _("Output"),
-               _("Remarks")]
+    headers = [
+        _("No."),
+        _("Activity"),
+        _("Implementer"),
+        _("Inputs"),
+        _("Time"),
+        _("Output"),
+        _("Remarks"),
+    ]
     rows = []
     for step in sop.steps:
         activity = localized(step, "activity")
@@ -128,15 +142,28 @@ def render_table(sop: Sop, width: int = 160) -> str:
             mark = " *" if outcome.inferred else ""
             activity += f"\n{localized(outcome, 'label')} -> {target}{mark}"
         if step.channels:
-            activity += "\n" + ", ".join(
-                f"{c.platform} {c.handle}".strip() for c in step.channels)
+            activity += "\n" + ", ".join(f"{c.platform} {c.handle}".strip() for c in step.channels)
         lane = lane_names.get(step.lane, step.lane) + (" *" if "lane" in step.inferred else "")
-        rows.append([step.no or "", activity, lane, "\n".join(step.inputs),
-                     describe_time(step.time), step.output, step.remarks])
+        rows.append(
+            [
+                step.no or "",
+                activity,
+                lane,
+                "\n".join(step.inputs),
+                step_time(step),
+                step.output,
+                step.remarks,
+            ]
+        )
     lines += ["", _table(headers, rows, width)]
     if any(step.inferred or any(o.inferred for o in step.outcomes) for step in sop.steps):
-        lines.append("* " + _("Inferred: the scanned form lost this detail; the reading is "
-                              "marked in the SOP file."))
+        lines.append(
+            "* "
+            + _(
+                "Inferred: the scanned form lost this detail; the reading is "
+                "marked in the SOP file."
+            )
+        )
     return "\n".join(lines)
 
 
@@ -154,8 +181,11 @@ def _table(headers: list[str], rows: list[list[str]], width: int) -> str:
         ]
         height = max(len(c) for c in wrapped)
         return [
-            "| " + " | ".join((c[i] if i < len(c) else "").ljust(w)
-                              for c, w in zip(wrapped, widths, strict=True)) + " |"
+            "| "
+            + " | ".join(
+                (c[i] if i < len(c) else "").ljust(w) for c, w in zip(wrapped, widths, strict=True)
+            )
+            + " |"
             for i in range(height)
         ]
 
