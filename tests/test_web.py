@@ -108,3 +108,10 @@ def test_the_running_server_serves_pages_and_its_own_front_end_files(server):
     with urllib.request.urlopen(server + css, timeout=10) as response:  # noqa: S310
         assert response.status == 200
         assert b"Bootstrap" in response.read(400)
+
+
+def test_indonesian_even_when_the_browser_asks_for_english(client):
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "SOP publikasi konten" in page
+    client.cookies["django_language"] = "xx"  # a stale or forged cookie changes nothing
+    assert "SOP publikasi konten" in client.get("/").content.decode()
