@@ -189,11 +189,79 @@ def test_each_kind_of_problem(change, expected):
     assert any(expected in p for p in found), found
 
 
-def test_a_step_that_cannot_reach_the_end_without_a_loop():
+def test_an_unknown_target_is_reported_once_without_knock_on_problems():
     text = MINIMAL.replace("    channels:", "    next: ghost\n    channels:")
+    assert problems(text) == ["sop.yaml:41: steps[3].next: 'ghost' is not a step of this SOP"]
+
+
+def test_a_step_that_leads_only_into_a_closed_loop_cannot_reach_the_end():
+    text = MINIMAL.replace("    channels:", "    next: review\n    channels:")
     found = problems(text)
-    assert any("steps[3].next: 'ghost' is not a step" in p for p in found), found
-    assert any("steps[3]: 'publish' cannot reach the end" in p for p in found), found
+    assert any("steps[0]: 'request' cannot reach the end" in p for p in found), found
+    assert any(
+        "a loop with no way out: design -> review -> publish -> design" in p for p in found
+    ), found
+
+
+def test_every_step_is_checked_even_when_one_cannot_be_read():
+    text = MINIMAL.replace("steps:\n", "steps:\n  - 42\n").replace("lane: direktur", "lane: bos")
+    text = text.replace(
+        "{id: tidak, label: Tidak, next: design}",
+        "junk\n      - {id: ya, label: Lagi, next: design}",
+    )
+    found = problems(text)
+    assert any("steps[0]: expected a mapping of fields" in p for p in found), found
+    assert any("steps[3].lane: 'bos' is not a lane" in p for p in found), found
+    # The duplicate outcome keeps its own index and line although outcome [1] is junk.
+    assert any(":36: steps[3].outcomes[2].id: 'ya' is used twice" in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no: 0x" + "f" * 3600 + "\n",
+        "id: " + "9" * 5000 + "\n",
+        "no: 1" + ":00" * 3000 + "\n",
+        MINIMAL.replace("time: 10 menit", "time: " + "1" * 4301 + " menit"),
+        MINIMAL.replace("time: 10 menit", "time: P" + "9" * 4301 + "D"),
+        "a: " + "[" * 30000 + "\n",
+        "a:\n" + "".join("  " * i + "- \n" for i in range(2000)),
+    ],
+    ids=["hex", "long-int", "sexagesimal", "long-time", "long-iso", "brackets", "indent"],
+)
+def test_hostile_files_get_a_problem_not_a_crash(text):
+    assert problems(text)
+
+
+def test_numbers_are_kept_as_printed():
+    sop = load_text(
+        MINIMAL.replace("no: 1\n", "no: 010\n").replace("effective:", "revision: 07\neffective:"),
+        "sop.yaml",
+    )
+    assert sop.steps[0].no == "010" and sop.revision == "07"
+
+
+def test_large_files_are_refused_before_being_read_whole(tmp_path):
+    assert "larger than" in str(check_file("/dev/zero")[1][0])
+
+
+def test_many_stuck_steps_are_checked_quickly():
+    import time
+
+    rows = "".join(
+        f"  - {{id: s{i}, activity: A, lane: humas, time: 5 menit, next: s{i + 1}}}\n"
+        for i in range(299)
+    )
+    text = (
+        MINIMAL.split("steps:")[0]
+        + "steps:\n"
+        + rows
+        + ("  - {id: s299, activity: A, lane: humas, time: 5 menit, next: s0}\n")
+    )
+    started = time.perf_counter()
+    found = problems(text)
+    assert time.perf_counter() - started < 20  # was minutes when loops were found per step
+    assert len(found) == 1 and "a loop with no way out" in found[0]
 
 
 def test_a_review_that_leads_on_through_next_is_refused():

@@ -80,3 +80,21 @@ def test_what_the_schema_refuses_the_loader_refuses(old, new):
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(as_json(text), SCHEMA)
     assert load.check_text(text)[1]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("time: 10 menit", "time: 10 MENIT"),
+        ("time: 10 menit", "time: pt10m"),
+        ("time: 1 hari", "time: 1 Hari Kerja"),
+        ("effective: 2026-01-05", "effective: 2026-01-05\nrevision: 3"),
+        ("{id: humas, name: Tim Humas}", "{id: humas, name: Tim Humas, holder: 2}"),
+        ("activity: Mengunggah", "activity: Mengunggah\n    output: 1"),
+        ("no: 4", "no: null"),
+    ],
+)
+def test_what_the_loader_accepts_the_schema_accepts(old, new):
+    text = MINIMAL.replace(old, new, 1)
+    assert load.check_text(text)[1] == []
+    jsonschema.validate(as_json(text), SCHEMA)

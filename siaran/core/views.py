@@ -2,6 +2,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from . import sops
+from .templatetags.siaran import has_inferences
 
 
 def home(request):
@@ -12,13 +13,8 @@ def sop_detail(request, sop_id: str):
     sop = sops.find(sop_id)
     if sop is None:
         raise Http404
-    lanes = {lane.id: lane for lane in sop.lanes}
     rows = [
-        {
-            "step": step,
-            "lane": lanes[step.lane],
-            "cells": [lane.id == step.lane for lane in sop.lanes],
-        }
-        for step in sop.steps
+        {"step": step, "cells": [lane.id == step.lane for lane in sop.lanes]} for step in sop.steps
     ]
-    return render(request, "core/sop_detail.html", {"sop": sop, "rows": rows})
+    context = {"sop": sop, "rows": rows, "has_inferences": has_inferences(sop)}
+    return render(request, "core/sop_detail.html", context)

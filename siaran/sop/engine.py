@@ -237,7 +237,7 @@ def _refuse_if_closed(state: CaseState) -> None:
 def _current_step(sop: Sop, state: CaseState, step: str | None) -> Step:
     if step is None and len(state.current) == 1:
         step = state.current[0]
-    if step is None or step not in state.current:
+    if step is None or step not in state.current or step not in {s.id for s in sop.steps}:
         raise Refused(
             Refused.NOT_CURRENT_STEP,
             Message(

@@ -50,7 +50,7 @@ def sop_as_json(sop: Sop) -> dict:
 
 
 def _step(step: Step) -> dict:
-    return {
+    data = {
         "id": step.id,
         "no": step.no,
         "activity": step.activity,
@@ -83,3 +83,6 @@ def _step(step: Step) -> dict:
         "inferred": list(step.inferred),
         "inference_note": step.inference_note,
     }
+    if step.kind == "review":
+        del data["next"]  # a review leads on through its outcomes; null would mean "ends"
+    return data

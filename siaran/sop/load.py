@@ -33,14 +33,20 @@ from .timing import TimeError, TimeStandard, parse_time
 FORMAT = "siaran-sop/1"
 MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 100_000  # aliases can expand a small file into a huge tree
+MAX_STEPS = 300  # the longest SOP AP forms run to a few dozen rows
 MAX_DEPTH = 40  # an SOP nests four levels deep; far deeper is a broken or hostile file
 
 
 def _yaml_loader(base: type) -> type:
-    """`base` reading only true/false as booleans (YAML 1.2): in YAML 1.1 an outcome
-    labelled No, or a field named `no`, would silently turn into false."""
+    """`base` reading every plain value as text, except true/false, null and dates.
+
+    Nothing in an SOP is a number: `no: 010` is printed "010", a NIP is 18 digits, and
+    YAML 1.1 would turn them into integers (octal, sexagesimal, 4,300-digit ones that
+    cannot be printed again). It would also turn an outcome labelled No into false.
+    """
+    kept = ("tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp")
     resolvers = {
-        first: [(tag, regexp) for tag, regexp in items if tag != "tag:yaml.org,2002:bool"]
+        first: [(tag, regexp) for tag, regexp in items if tag in kept]
         for first, items in base.yaml_implicit_resolvers.items()
     }
     loader = type(f"Sop{base.__name__}", (base,), {"yaml_implicit_resolvers": resolvers})
@@ -117,7 +123,8 @@ def check_file(path: str | Path) -> tuple[Sop | None, list[Problem]]:
     """Read and check one file: the definition if it is valid, and every problem."""
     name = str(path)
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)  # never more: /dev/zero is a path too
     except OSError as error:
         reason = error.strerror or str(error)
         return None, [
@@ -174,6 +181,7 @@ class _Tree:
     def parse(self, text: str) -> object:
         loader = _YamlLoader(text)
         try:
+            _refuse_deep_nesting(text)
             node = loader.get_single_node()
             if node is None:
                 self.error("", gettext_noop("the file is empty"), line=1)
@@ -255,6 +263,23 @@ class _TooLarge(Exception):
     pass
 
 
+def _refuse_deep_nesting(text: str) -> None:
+    """Count nesting on the event stream before composing a tree.
+
+    libyaml's composer recurses in C: a 30 KB file of '[' would overflow its stack and
+    kill the process before any check of ours ran. Its event parser keeps an explicit
+    stack, so walking the events is safe.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=_YamlLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _TooDeep
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 class _TooDeep(Exception):
     pass
 
@@ -265,6 +290,7 @@ class _Reader:
     def __init__(self, tree: _Tree) -> None:
         self.tree = tree
         self.error = tree.error
+        self.outcome_paths: dict[str, list[str]] = {}  # step path -> paths of read outcomes
 
     # -- fields ------------------------------------------------------------------
 
@@ -282,7 +308,7 @@ class _Reader:
                 )
         return value
 
-    def text(self, obj: dict, key: str, path: str, required: bool = False) -> str:
+    def text(self, obj: dict, key: str | int, path: str, required: bool = False) -> str:
         value = obj.get(key)
         where = _join(path, key)
         if value is None:
@@ -318,17 +344,9 @@ class _Reader:
         if not isinstance(value, list):
             self.error(_join(path, key), gettext_noop("expected a list"))
             return ()
-        return tuple(
-            self.text({key: item}, key, _join(path, i)) or ""
-            for i, item in enumerate(value)
-            if not self._bad_text(item, _join(path, key), i)
-        )
-
-    def _bad_text(self, item: object, path: str, index: int) -> bool:
-        if isinstance(item, bool) or not isinstance(item, str | int | float):
-            self.error(_join(path, index), gettext_noop("expected text"))
-            return True
-        return False
+        where = _join(path, key)
+        indexed = dict(enumerate(value))
+        return tuple(self.text(indexed, i, where) for i in indexed)
 
     def date(self, obj: dict, key: str, path: str, required: bool = False) -> dt.date | None:
         value = obj.get(key)
@@ -397,15 +415,20 @@ class _Reader:
                 value=repr(doc["format"]),
                 format=FORMAT,
             )
+        raw_lanes = self.items(doc, "lanes", "", required=True)
         lanes = [
-            self.read_lane(item, _join("lanes", i))
-            for i, item in enumerate(self.items(doc, "lanes", "", required=True))
+            (f"lanes[{i}]", self.read_lane(item, f"lanes[{i}]")) for i, item in enumerate(raw_lanes)
         ]
         raw_steps = self.items(doc, "steps", "", required=True)
+        if len(raw_steps) > MAX_STEPS:
+            self.error("steps", gettext_noop("more than %(limit)s steps"), limit=MAX_STEPS)
+            raw_steps = raw_steps[:MAX_STEPS]
         steps = [
-            self.read_step(item, _join("steps", i), i, len(raw_steps))
+            (f"steps[{i}]", self.read_step(item, f"steps[{i}]", i, len(raw_steps)))
             for i, item in enumerate(raw_steps)
         ]
+        lanes = [(path, lane) for path, lane in lanes if lane]
+        steps = [(path, step) for path, step in steps if step]
         sop = Sop(
             id=self.identifier(doc, "id", ""),
             name=self.text(doc, "name", "", required=True),
@@ -425,14 +448,23 @@ class _Reader:
             warnings=self.texts(doc, "warnings", ""),
             records=self.texts(doc, "records", ""),
             separate_duties=self.read_separate_duties(doc),
-            lanes=tuple(lane for lane in lanes if lane),
-            steps=tuple(step for step in steps if step),
+            lanes=tuple(lane for _path, lane in lanes),
+            steps=tuple(step for _path, step in steps),
             source=self.tree.source,
         )
-        if len(sop.lanes) != len(lanes) or len(sop.steps) != len(steps):
-            return sop  # a lane or step could not be read: its problems are reported
-        sop = _resolve_next_rows(sop)
-        _check_graph(sop, self.error)
+        # The flow can be followed only when every step was read.
+        complete = len(steps) == len(raw_steps) and bool(steps) and not self.tree.problems
+        if complete:
+            sop = _resolve_next_rows(sop)
+        _check_ids(
+            sop,
+            [path for path, _lane in lanes],
+            [path for path, _step in steps],
+            self.outcome_paths,
+            self.error,
+        )
+        if complete and not self.tree.problems:
+            _check_flow(sop, self.error)
         if self.tree.problems:
             return sop
         return _require_rework_notes(sop)
@@ -529,7 +561,7 @@ class _Reader:
             time_text=time_text,
             output=self.text(step, "output", path),
             remarks=self.text(step, "remarks", path),
-            outcomes=tuple(o for o in outcomes if o),
+            outcomes=tuple(outcomes),
             next=self.read_next(step, path, index, count) if kind != "review" else None,
             channels=tuple(c for c in channels if c),
             assignment=self.choice(step, "assignment", path, ASSIGNMENTS, "one"),
@@ -542,10 +574,12 @@ class _Reader:
         """A task or publish step goes to the next row unless it names another step."""
         if "next" not in step:
             return _NEXT_ROW if index + 1 < count else None
+        if step["next"] is None:
+            return _NOWHERE  # reported by read_outcomes
         value = self.text(step, "next", path, required=True)
-        return None if value in (END, "") else value
+        return None if value == END else value or _NOWHERE
 
-    def read_outcomes(self, step: dict, path: str, kind: str) -> list[Outcome | None]:
+    def read_outcomes(self, step: dict, path: str, kind: str) -> list[Outcome]:
         raw = self.items(step, "outcomes", path)
         where = _join(path, "outcomes")
         if kind == "review" and not raw and "outcomes" not in step:
@@ -569,7 +603,12 @@ class _Reader:
                 _join(path, "next"),
                 gettext_noop("a review step leads on through its outcomes, not 'next'"),
             )
-        return [self.read_outcome(item, _join(where, i)) for i, item in enumerate(raw)]
+        read = [
+            (_join(where, i), self.read_outcome(item, _join(where, i)))
+            for i, item in enumerate(raw)
+        ]
+        self.outcome_paths[path] = [p for p, outcome in read if outcome]
+        return [outcome for _p, outcome in read if outcome]
 
     def read_outcome(self, value: object, path: str) -> Outcome | None:
         outcome = self.mapping(value, path, OUTCOME_FIELDS)
@@ -628,43 +667,53 @@ def _require_rework_notes(sop: Sop) -> Sop:
     return replace(sop, steps=tuple(steps))
 
 
-def _check_graph(sop: Sop, error) -> None:
-    """Ids, lanes and the flow between steps: every step reachable, every step able to end."""
-    lane_ids = _unique([lane.id for lane in sop.lanes], "lanes", error)
-    step_ids = _unique([step.id for step in sop.steps], "steps", error)
-    for s, step in enumerate(sop.steps):
-        path = f"steps[{s}]"
+def _check_ids(
+    sop: Sop,
+    lane_paths: list[str],
+    step_paths: list[str],
+    outcome_paths: dict[str, list[str]],
+    error,
+) -> None:
+    """Every id unique, every lane and every arrow naming something that exists."""
+    lane_ids = _unique([lane.id for lane in sop.lanes], lane_paths, error)
+    step_ids = _unique([step.id for step in sop.steps], step_paths, error)
+    for path, step in zip(step_paths, sop.steps, strict=True):
         if step.lane and step.lane not in lane_ids:
             error(
                 f"{path}.lane",
                 gettext_noop("%(value)s is not a lane of this SOP"),
                 value=repr(step.lane),
             )
-        _unique([o.id for o in step.outcomes], f"{path}.outcomes", error)
-        targets = [
-            (f"{path}.outcomes[{o}].next", outcome.next) for o, outcome in enumerate(step.outcomes)
-        ]
+        paths = outcome_paths.get(path, [])
+        _unique([o.id for o in step.outcomes], paths, error)
+        targets = [(f"{p}.next", o.next) for p, o in zip(paths, step.outcomes, strict=True)]
         if step.kind != "review":
             targets.append((f"{path}.next", step.next))
         for where, target in targets:
-            if target is not None and target != _NOWHERE and target not in step_ids:
+            if target not in (None, _NOWHERE, _NEXT_ROW) and target not in step_ids:
                 error(
                     where, gettext_noop("%(value)s is not a step of this SOP"), value=repr(target)
                 )
-    for p, (first, second) in enumerate(sop.separate_duties):
-        for i, step_id in enumerate((first, second)):
+    for p, pair in enumerate(sop.separate_duties):
+        for i, step_id in enumerate(pair):
             if step_id not in step_ids:
                 error(
                     f"separate_duties[{p}][{i}]",
                     gettext_noop("%(value)s is not a step of this SOP"),
                     value=repr(step_id),
                 )
-    if len(step_ids) != len(sop.steps) or not sop.steps:
-        return  # the flow cannot be followed without unique step ids
+        if pair[0] == pair[1]:
+            error(f"separate_duties[{p}]", gettext_noop("name two different steps"))
 
-    edges = {step.id: [o.next for o in step.exits() if o.next in step_ids] for step in sop.steps}
+
+def _check_flow(sop: Sop, error) -> None:
+    """Every step reachable from the first, and able to reach the end."""
+    edges = {step.id: [o.next for o in step.exits() if o.next is not None] for step in sop.steps}
     reachable = _reachable(sop.first_step.id, edges)
     ends = sop.distance_to_end()
+    stuck = [step.id for step in sop.steps if step.id not in ends]
+    # A loop with no way out lies wholly among the steps that cannot end.
+    ahead = {step_id: _reachable(step_id, edges) for step_id in stuck}
     loops_reported: set[str] = set()
     for s, step in enumerate(sop.steps):
         path = f"steps[{s}]"
@@ -674,14 +723,14 @@ def _check_graph(sop: Sop, error) -> None:
                 gettext_noop("%(value)s cannot be reached from the first step"),
                 value=repr(step.id),
             )
-        elif step.id not in ends and step.id not in loops_reported:
-            loop = _loop_through(step.id, edges)
-            if loop:
+        elif step.id in ahead and step.id not in loops_reported:
+            loop = [s for s in stuck if step.id in ahead[s] and s in ahead[step.id]]
+            if len(loop) > 1 or step.id in edges[step.id]:
                 loops_reported.update(loop)
                 error(
                     path,
                     gettext_noop("a loop with no way out: %(loop)s never reach the end"),
-                    loop=" -> ".join(loop + [loop[0]]),
+                    loop=" -> ".join([*loop, loop[0]]),
                 )
             else:
                 error(
@@ -691,13 +740,13 @@ def _check_graph(sop: Sop, error) -> None:
                 )
 
 
-def _unique(ids: list[str], path: str, error) -> set[str]:
+def _unique(ids: list[str], paths: list[str], error) -> set[str]:
     seen: set[str] = set()
-    for index, value in enumerate(ids):
+    for path, value in zip(paths, ids, strict=True):
         if not value:
             continue
         if value in seen:
-            error(f"{path}[{index}].id", gettext_noop("%(value)s is used twice"), value=repr(value))
+            error(f"{path}.id", gettext_noop("%(value)s is used twice"), value=repr(value))
         seen.add(value)
     return seen
 
@@ -711,14 +760,3 @@ def _reachable(start: str, edges: dict[str, list[str]]) -> set[str]:
                 seen.add(target)
                 todo.append(target)
     return seen
-
-
-def _loop_through(step_id: str, edges: dict[str, list[str]]) -> list[str]:
-    """The steps of the cycle that contains `step_id`, in flow order, or [] if none."""
-    back = {s for s in edges if step_id in _reachable(s, edges)}
-    ahead = _reachable(step_id, edges)
-    members = back & ahead
-    if step_id not in edges[step_id] and len(members) < 2:
-        return []
-    order = list(edges)  # row order
-    return sorted(members, key=order.index)

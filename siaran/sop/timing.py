@@ -28,8 +28,8 @@ _UNITS = {
     "working days": "days",
 }
 
-_WRITTEN = re.compile(r"^\s*(\d+)\s*([a-z]+(?:\s+[a-z]+)?)\s*$", re.IGNORECASE)
-_ISO = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
+_WRITTEN = re.compile(r"^\s*(\d{1,6})\s*([a-z]+(?:\s+[a-z]+)?)\s*$", re.IGNORECASE)
+_ISO = re.compile(r"^P(?:(\d{1,6})D)?(?:T(?:(\d{1,6})H)?(?:(\d{1,6})M)?)?$")
 
 
 class TimeError(ValueError):
@@ -67,7 +67,8 @@ def parse_time(text: object) -> TimeStandard:
     """Read a time standard as written on the form or in ISO 8601."""
     if isinstance(text, bool) or not isinstance(text, str | int):
         raise TimeError(Message(NOT_A_TIME, value=repr(text)))
-    if isinstance(text, int):
+    if isinstance(text, int) or (isinstance(text, str) and text.strip().isdigit()):
+        text = str(text).strip()
         raise TimeError(
             Message(
                 gettext_noop("%(value)s has no unit: write '%(value)s menit' or 'PT%(value)sM'"),

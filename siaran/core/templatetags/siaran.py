@@ -1,5 +1,5 @@
 from django import template
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from siaran.core.sops import english
 from siaran.sop.model import Step
@@ -42,3 +42,27 @@ def describe_time(standard: TimeStandard) -> str:
             ngettext("%(n)d minute", "%(n)d minutes", standard.minutes) % {"n": standard.minutes}
         )
     return " ".join(parts) or gettext("no time set")
+
+
+PLATFORM_LABELS = {
+    "instagram": gettext_lazy("Instagram"),
+    "facebook": gettext_lazy("Facebook"),
+    "x": gettext_lazy("X (Twitter)"),
+    "youtube": gettext_lazy("YouTube"),
+    "tiktok": gettext_lazy("TikTok"),
+    "website": gettext_lazy("Website"),
+    "manual": gettext_lazy("Posted by hand"),
+}
+
+
+@register.filter
+def channel_label(channel) -> str:
+    """ "Instagram @rumahsakitotak": the platform's name and the account's handle."""
+    name = str(PLATFORM_LABELS.get(channel.platform, channel.platform))
+    return f"{name} {channel.handle}".strip()
+
+
+def has_inferences(sop) -> bool:
+    return any(lane.inferred for lane in sop.lanes) or any(
+        step.inferred or any(o.inferred for o in step.outcomes) for step in sop.steps
+    )

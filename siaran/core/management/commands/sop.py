@@ -12,7 +12,7 @@ from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
 from siaran.core import sops
-from siaran.core.templatetags.siaran import localized, step_time
+from siaran.core.templatetags.siaran import channel_label, has_inferences, localized, step_time
 from siaran.sop.export import sop_as_json
 from siaran.sop.load import check_file
 from siaran.sop.model import Sop
@@ -142,7 +142,7 @@ def render_table(sop: Sop, width: int = 160) -> str:
             mark = " *" if outcome.inferred else ""
             activity += f"\n{localized(outcome, 'label')} -> {target}{mark}"
         if step.channels:
-            activity += "\n" + ", ".join(f"{c.platform} {c.handle}".strip() for c in step.channels)
+            activity += "\n" + ", ".join(channel_label(c) for c in step.channels)
         lane = lane_names.get(step.lane, step.lane) + (" *" if "lane" in step.inferred else "")
         rows.append(
             [
@@ -156,7 +156,7 @@ def render_table(sop: Sop, width: int = 160) -> str:
             ]
         )
     lines += ["", _table(headers, rows, width)]
-    if any(step.inferred or any(o.inferred for o in step.outcomes) for step in sop.steps):
+    if has_inferences(sop):
         lines.append(
             "* "
             + _(
