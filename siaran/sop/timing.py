@@ -6,8 +6,10 @@ that the institution's calendar can place it.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from .messages import Message, gettext_noop
 
@@ -104,3 +106,60 @@ def _nonzero(standard: TimeStandard, text: object) -> TimeStandard:
             )
         )
     return standard
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """An institution's working days and hours, in its own time zone.
+
+    The default is a government office in Jakarta: Monday to Friday, 07:30 to 16:00.
+    """
+
+    zone: str = "Asia/Jakarta"
+    workdays: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
+    opens: dt.time = dt.time(7, 30)
+    closes: dt.time = dt.time(16, 0)
+    holidays: frozenset[dt.date] = frozenset()
+
+    def is_working_day(self, day: dt.date) -> bool:
+        return day.weekday() in self.workdays and day not in self.holidays
+
+    def next_working_day(self, day: dt.date) -> dt.date:
+        day += dt.timedelta(days=1)
+        for _ in range(3660):  # ten years of holidays would be a broken calendar
+            if self.is_working_day(day):
+                return day
+            day += dt.timedelta(days=1)
+        raise ValueError("the calendar has no working day in ten years")
+
+    def due(self, start: dt.datetime, standard: TimeStandard) -> dt.datetime:
+        """When a step started at `start` is due: days first, then working minutes.
+
+        "1 hari" started on Friday at 14:00 is due on Monday at 14:00; 15 minutes started
+        at 15:50 are due at 07:35 on the next working morning.
+        """
+        zone = ZoneInfo(self.zone)
+        moment = start.astimezone(zone).replace(tzinfo=None)
+        for _ in range(standard.working_days):
+            day = self.next_working_day(moment.date())
+            clock = min(max(moment.time(), self.opens), self.closes)
+            moment = dt.datetime.combine(day, clock)
+        remaining = dt.timedelta(minutes=standard.minutes)
+        while remaining:
+            moment = self._within_hours(moment)
+            available = dt.datetime.combine(moment.date(), self.closes) - moment
+            if remaining <= available:
+                moment += remaining
+                break
+            remaining -= available
+            moment = dt.datetime.combine(self.next_working_day(moment.date()), self.opens)
+        return moment.replace(tzinfo=zone)
+
+    def _within_hours(self, moment: dt.datetime) -> dt.datetime:
+        """`moment`, or the next opening time when the office is closed then."""
+        day = moment.date()
+        if self.is_working_day(day) and moment.time() < self.opens:
+            return dt.datetime.combine(day, self.opens)
+        if not self.is_working_day(day) or moment.time() >= self.closes:
+            return dt.datetime.combine(self.next_working_day(day), self.opens)
+        return moment
