@@ -57,3 +57,19 @@ from hypothesis import settings as hypothesis_settings  # noqa: E402
 hypothesis_settings.register_profile("default", max_examples=250)
 hypothesis_settings.register_profile("deep", max_examples=5000)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def demo(db):
+    """Both institutions with one person per lane and the demo cases (`siaran demo`)."""
+    from django.core.management import call_command
+
+    from siaran.orgs.models import Person
+
+    call_command("demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    return {p.user.username: p for p in Person.objects.select_related("user", "organization")}

@@ -119,8 +119,8 @@ def load_text(text: str, source: str = "<text>") -> Sop:
     return sop
 
 
-def check_file(path: str | Path) -> tuple[Sop | None, list[Problem]]:
-    """Read and check one file: the definition if it is valid, and every problem."""
+def read_file(path: str | Path) -> tuple[str | None, list[Problem]]:
+    """The text of an SOP file, or why it cannot be read: too large, not UTF-8, missing."""
     name = str(path)
     try:
         with open(path, "rb") as file:
@@ -141,11 +141,18 @@ def check_file(path: str | Path) -> tuple[Sop | None, list[Problem]]:
             )
         ]
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8"), []
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         return None, [_problem(name, line, "", gettext_noop("the file is not UTF-8 text"))]
-    return check_text(text, name)
+
+
+def check_file(path: str | Path) -> tuple[Sop | None, list[Problem]]:
+    """Read and check one file: the definition if it is valid, and every problem."""
+    text, problems = read_file(path)
+    if text is None:
+        return None, problems
+    return check_text(text, str(path))
 
 
 def check_text(text: str, source: str = "<text>") -> tuple[Sop | None, list[Problem]]:

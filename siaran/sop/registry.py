@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .load import Problem, check_file
+from .load import Problem, check_text, read_file
 from .messages import Message, gettext_noop
 from .model import Sop
 
@@ -17,6 +17,7 @@ BUILTIN_DIR = Path(__file__).parent / "builtin"
 class Catalog:
     sops: dict[str, Sop] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)  # files that could not be used
+    texts: dict[str, str] = field(default_factory=dict)  # the exact text each SOP was read from
 
 
 def sop_files(folder: Path) -> list[Path]:
@@ -34,7 +35,10 @@ def load_catalog(extra_dirs: Iterable[str | Path] = ()) -> Catalog:
             )
             continue
         for path in sop_files(folder):
-            sop, problems = check_file(path)
+            text, problems = read_file(path)
+            sop = None
+            if text is not None:
+                sop, problems = check_text(text, str(path))
             if problems or sop is None:
                 catalog.problems.extend(problems)
             elif sop.id in catalog.sops:
@@ -52,4 +56,5 @@ def load_catalog(extra_dirs: Iterable[str | Path] = ()) -> Catalog:
                 )
             else:
                 catalog.sops[sop.id] = sop
+                catalog.texts[sop.id] = text
     return catalog

@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django import template
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
@@ -66,3 +68,67 @@ def has_inferences(sop) -> bool:
     return any(lane.inferred for lane in sop.lanes) or any(
         step.inferred or any(o.inferred for o in step.outcomes) for step in sop.steps
     )
+
+
+@register.filter
+def lane_name(sop, lane_id: str) -> str:
+    try:
+        return localized(sop.lane(lane_id), "name")
+    except KeyError:
+        return lane_id
+
+
+@register.filter
+def outcome_label(outcome) -> str:
+    """A review's outcome as the SOP labels it; the implicit ones in the reader's words."""
+    if outcome.id == "done" and outcome.label == "done":
+        return gettext("Done, pass it on")
+    if outcome.id == "publish" and outcome.label == "publish":
+        return gettext("Published")
+    return localized(outcome, "label")
+
+
+@register.filter
+def get(mapping, key):
+    return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def time_taken(run) -> str:
+    minutes = int((run.finished_at - run.started_at).total_seconds() // 60)
+    return describe_time(TimeStandard(minutes=minutes)) if minutes else gettext("under a minute")
+
+
+@register.filter
+def over_standard(run, step) -> bool:
+    """Slower than the time standard, counted in clock time for minutes and in days."""
+    if step is None or run.finished_at is None:
+        return False
+    taken = run.finished_at - run.started_at
+    allowed = dt.timedelta(days=step.time.working_days, minutes=step.time.minutes)
+    return taken > allowed
+
+
+EVENT_TEXTS = {
+    "case_started": gettext_lazy("started the case"),
+    "step_entered": gettext_lazy("step began"),
+    "step_done": gettext_lazy("finished the step"),
+    "sent_back": gettext_lazy("sent it back"),
+    "case_ended": gettext_lazy("the case ended"),
+    "case_withdrawn": gettext_lazy("withdrew the case"),
+    "case_cancelled": gettext_lazy("cancelled the case"),
+}
+
+
+@register.simple_tag
+def event_text(event, sop) -> str:
+    text = str(EVENT_TEXTS.get(event.kind, event.kind))
+    step = event.step
+    if step is not None:
+        text += f": {step.no + ' ' if step.no else ''}{localized(step, 'activity')}"
+        outcome = step.outcome(event.outcome) if event.outcome else None
+        if outcome is not None and event.kind == "step_done":
+            text += f" → {outcome_label(outcome)}"
+    if event.kind == "sent_back" and event.to_step:
+        text += " ⟲ " + gettext("back to step %(step)s") % {"step": event.to_step}
+    return text

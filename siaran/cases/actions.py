@@ -1,0 +1,402 @@
+"""The only code that changes a case: check -> mutate -> record, in one transaction.
+
+Views, the API and commands call these functions; they never write case models.
+A transition is guarded by a conditional update on the case's `lock_version`: two
+people finishing the same step at once give exactly one transition, and the other gets
+a conflict, on SQLite and on PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from siaran.core.sops import translate
+from siaran.orgs.models import OrgSop, Person, Unit
+from siaran.orgs.selectors import lanes_of
+from siaran.sop import engine
+from siaran.sop.engine import Actor, CaseState, Refused, Transition
+from siaran.sop.model import Sop
+from siaran.sop.timing import WorkCalendar
+
+from .definitions import definition, pin
+from .models import Case, CaseEvent, ContentVersion, StepRun
+from .selectors import visible_cases
+
+
+class ActionError(Exception):
+    """Why an action changed nothing, with the HTTP status the API answers with."""
+
+    NOT_FOUND = 404
+    FORBIDDEN = 403
+    CONFLICT = 409
+    INVALID = 422
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+# How each engine refusal reaches the user.
+_REFUSAL_STATUS = {
+    Refused.NOT_YOUR_LANE: ActionError.FORBIDDEN,
+    Refused.SEPARATE_DUTIES: ActionError.FORBIDDEN,
+    Refused.NOT_STARTER: ActionError.FORBIDDEN,
+    Refused.CASE_CLOSED: ActionError.CONFLICT,
+    Refused.NOT_CURRENT_STEP: ActionError.CONFLICT,
+    Refused.UNKNOWN_OUTCOME: ActionError.INVALID,
+    Refused.NOTE_REQUIRED: ActionError.INVALID,
+}
+
+
+def _refused(refusal: Refused) -> ActionError:
+    return ActionError(_REFUSAL_STATUS[refusal.code], refusal.code, translate(refusal.message))
+
+
+def _moved_on() -> ActionError:
+    return ActionError(
+        ActionError.CONFLICT,
+        "moved_on",
+        _("Someone else has just acted on this step; the case has moved on. Reload to see it."),
+    )
+
+
+def actor_for(
+    person: Person, sop_id: str, lane_id: str | None = None
+) -> tuple[Actor, Person | None]:
+    """The engine's view of `person`, their lanes today, and whom they stand in for there."""
+    lanes = lanes_of(person, sop_id)
+    on_behalf = lanes.get(lane_id) if lane_id else None
+    actor = Actor(
+        id=str(person.pk),
+        lanes=frozenset(lanes),
+        on_behalf_of=str(on_behalf.pk) if on_behalf else None,
+    )
+    return actor, on_behalf
+
+
+def case_start(
+    *,
+    person: Person,
+    sop_id: str,
+    title: str,
+    description: str = "",
+    requesting_unit: Unit | None = None,
+    channels: list[str] | None = None,
+    desired_date: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> Case:
+    """Open a case at the SOP's first step; only someone of the first lane may."""
+    now = now or timezone.now()
+    title = (title or "").strip()
+    if not title:
+        raise ActionError(ActionError.INVALID, "title_required", _("Give the case a title."))
+    if not OrgSop.objects.filter(
+        organization_id=person.organization_id, sop_id=sop_id, active=True
+    ).exists():
+        raise ActionError(
+            ActionError.NOT_FOUND, "unknown_sop", _("Your institution does not run this SOP.")
+        )
+    version = pin(sop_id)
+    if version is None:
+        raise ActionError(ActionError.NOT_FOUND, "unknown_sop", _("This SOP is not available."))
+    sop = definition(version)
+    allowed = {c.platform for step in sop.steps for c in step.channels}
+    chosen = list(dict.fromkeys(channels or sorted(allowed)))
+    unknown = [c for c in chosen if c not in allowed]
+    if unknown:
+        raise ActionError(
+            ActionError.INVALID,
+            "unknown_channel",
+            _("This SOP does not publish to: %(channels)s.") % {"channels": ", ".join(unknown)},
+        )
+    if requesting_unit and requesting_unit.organization_id != person.organization_id:
+        raise ActionError(ActionError.INVALID, "unknown_unit", _("Unknown unit."))
+    actor, on_behalf = actor_for(person, sop_id, sop.first_step.lane)
+    try:
+        transition = engine.start(sop, actor)
+    except Refused as refusal:
+        raise _refused(refusal) from refusal
+    with transaction.atomic():
+        case = Case.objects.create(
+            organization_id=person.organization_id,
+            sop_version=version,
+            sop_id=sop_id,
+            title=title,
+            description=(description or "").strip(),
+            requesting_unit=requesting_unit or person.unit,
+            channels=chosen,
+            desired_date=desired_date,
+            state=transition.state.as_dict(),
+            current_step=transition.state.current[0],
+            created_by=person,
+            last_event=len(transition.events),
+        )
+        case.organization = person.organization
+        ContentVersion.objects.create(
+            case=case, number=1, title=title, narrative=case.description, created_by=person
+        )
+        _record(case, sop, transition, person, on_behalf, now, first_seq=1)
+    return case
+
+
+def case_decide(
+    *,
+    person: Person,
+    case_id: int,
+    outcome: str,
+    note: str = "",
+    run_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Case:
+    """Finish the case's current step with one of its outcomes.
+
+    `run_id` is the step visit the person saw: if it has already been finished (a
+    double click, or a colleague a second earlier), nothing happens and they are told.
+    """
+    now = now or timezone.now()
+    case = _visible_case(person, case_id)
+    sop = definition(case.sop_version)
+    state = CaseState.from_dict(case.state)
+    step_id = state.current[0] if len(state.current) == 1 else None
+    if run_id is not None:
+        run = StepRun.objects.filter(pk=run_id, case=case).values("step_id", "finished_at")
+        run = run.first()
+        if run is None or run["finished_at"] is not None:
+            raise _moved_on()
+        step_id = run["step_id"]
+    lane = sop.step(step_id).lane if step_id in {s.id for s in sop.steps} else None
+    actor, on_behalf = actor_for(person, case.sop_id, lane)
+    try:
+        transition = engine.advance(sop, state, actor, outcome, step=step_id, note=note or "")
+    except Refused as refusal:
+        raise _refused(refusal) from refusal
+    with transaction.atomic():
+        first_seq = _save_state(case, transition, now)
+        if any(event.kind == engine.SENT_BACK for event in transition.events):
+            _new_content_version(case, person)
+        _record(case, sop, transition, person, on_behalf, now, first_seq)
+    return case
+
+
+def case_withdraw(*, person: Person, case_id: int, note: str = "", now=None) -> Case:
+    """The person who started a case takes it back."""
+    return _close(
+        person, case_id, now, lambda sop, state, actor: engine.withdraw(sop, state, actor, note)
+    )
+
+
+def case_cancel(*, person: Person, case_id: int, note: str, now=None) -> Case:
+    """An institution administrator stops a case for good, saying why."""
+    if not person.is_admin:
+        raise ActionError(
+            ActionError.FORBIDDEN,
+            "not_admin",
+            _("Only an administrator of your institution can cancel a case."),
+        )
+    return _close(
+        person, case_id, now, lambda sop, state, actor: engine.cancel(sop, state, actor, note)
+    )
+
+
+def step_claim(*, person: Person, run_id: int) -> StepRun:
+    """Take an open step of one's lane from the team queue, so colleagues leave it."""
+    run = _open_run(person, run_id)
+    if run.lane_id not in lanes_of(person, run.sop_id):
+        raise ActionError(
+            ActionError.FORBIDDEN, "not_your_lane", _("This step is not for your lane.")
+        )
+    claimed = StepRun.objects.filter(pk=run.pk, finished_at__isnull=True, claimed_by__isnull=True)
+    if not claimed.update(claimed_by=person) and run.claimed_by_id != person.pk:
+        raise ActionError(
+            ActionError.CONFLICT, "claimed", _("A colleague has already taken this step.")
+        )
+    run.claimed_by = person
+    return run
+
+
+def step_release(*, person: Person, run_id: int) -> StepRun:
+    run = _open_run(person, run_id)
+    StepRun.objects.filter(pk=run.pk, claimed_by=person).update(claimed_by=None)
+    run.claimed_by = None
+    return run
+
+
+def content_save(
+    *,
+    person: Person,
+    case_id: int,
+    title: str,
+    narrative: str = "",
+    captions: dict[str, str] | None = None,
+    hashtags: str = "",
+) -> ContentVersion:
+    """Write the content of the current version; only whoever may act on the step can."""
+    case = _visible_case(person, case_id)
+    state = CaseState.from_dict(case.state)
+    sop = definition(case.sop_version)
+    if state.closed:
+        raise ActionError(ActionError.CONFLICT, "case_closed", _("This case is closed."))
+    if not any(sop.step(s).lane in lanes_of(person, case.sop_id) for s in state.current):
+        raise ActionError(
+            ActionError.FORBIDDEN,
+            "not_your_lane",
+            _("Only the people of the current step can change the content."),
+        )
+    title = (title or "").strip()
+    if not title:
+        raise ActionError(ActionError.INVALID, "title_required", _("The content needs a title."))
+    captions = {k: v for k, v in (captions or {}).items() if k in case.channels}
+    version = case.versions.order_by("-number").first()
+    version.title = title
+    version.narrative = narrative or ""
+    version.captions = captions
+    version.hashtags = hashtags or ""
+    version.save(update_fields=["title", "narrative", "captions", "hashtags"])
+    return version
+
+
+# -- inside ---------------------------------------------------------------------------
+
+
+def _visible_case(person: Person, case_id: int) -> Case:
+    case = (
+        visible_cases(person)
+        .select_related("sop_version", "organization")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise ActionError(ActionError.NOT_FOUND, "not_found", _("No such case."))
+    return case
+
+
+def _open_run(person: Person, run_id: int) -> StepRun:
+    run = (
+        StepRun.objects.filter(pk=run_id, finished_at__isnull=True, case__in=visible_cases(person))
+        .select_related("case")
+        .first()
+    )
+    if run is None:
+        raise ActionError(ActionError.NOT_FOUND, "not_found", _("No such open step."))
+    return run
+
+
+def _close(person: Person, case_id: int, now, decide) -> Case:
+    now = now or timezone.now()
+    case = _visible_case(person, case_id)
+    sop = definition(case.sop_version)
+    state = CaseState.from_dict(case.state)
+    actor, _on_behalf = actor_for(person, case.sop_id)
+    try:
+        transition = decide(sop, state, actor)
+    except Refused as refusal:
+        raise _refused(refusal) from refusal
+    with transaction.atomic():
+        first_seq = _save_state(case, transition, now)
+        _record(case, sop, transition, person, None, now, first_seq)
+    return case
+
+
+def _save_state(case: Case, transition: Transition, now: dt.datetime) -> int:
+    """The conditional update: it fails if anyone moved the case since it was read.
+
+    Returns the sequence number of the transition's first timeline event.
+    """
+    state = transition.state
+    first_seq = case.last_event + 1
+    fields = {
+        "last_event": case.last_event + len(transition.events),
+        "state": state.as_dict(),
+        "status": state.status,
+        "current_step": state.current[0] if state.current else "",
+        "rework_count": state.reworks,
+        "closed_at": now if state.closed else None,
+        "updated_at": now,
+    }
+    updated = Case.objects.filter(pk=case.pk, lock_version=case.lock_version).update(
+        lock_version=F("lock_version") + 1, **fields
+    )
+    if not updated:
+        raise _moved_on()
+    for name, value in fields.items():
+        setattr(case, name, value)
+    case.lock_version += 1
+    return first_seq
+
+
+def _new_content_version(case: Case, person: Person) -> None:
+    """A send-back starts a new version from the last one, so reviewers see what changed."""
+    last = case.versions.order_by("-number").prefetch_related("media").first()
+    version = ContentVersion.objects.create(
+        case=case,
+        number=last.number + 1,
+        title=last.title,
+        narrative=last.narrative,
+        captions=last.captions,
+        hashtags=last.hashtags,
+        created_by=person,
+    )
+    version.media.set(last.media.all())
+
+
+def _record(
+    case: Case,
+    sop: Sop,
+    transition: Transition,
+    person: Person,
+    on_behalf: Person | None,
+    now: dt.datetime,
+    first_seq: int,
+) -> None:
+    """Step visits and timeline rows for the engine's events; one actor per transition."""
+    calendar = WorkCalendar(zone=case.organization.time_zone)
+    rows = []
+    for seq, event in enumerate(transition.events, first_seq):
+        actor = person if event.actor else None
+        rows.append(
+            CaseEvent(
+                case=case,
+                seq=seq,
+                kind=event.kind,
+                step_id=event.step or "",
+                outcome=event.outcome or "",
+                actor=actor,
+                on_behalf_of=on_behalf if event.actor else None,
+                note=event.note,
+                round=event.round,
+                to_step=event.to_step or "",
+                at=now,
+            )
+        )
+        if event.kind == engine.STEP_DONE:
+            StepRun.objects.filter(case=case, step_id=event.step, finished_at__isnull=True).update(
+                finished_at=now,
+                outcome=event.outcome,
+                note=event.note,
+                actor=actor,
+                on_behalf_of=on_behalf,
+            )
+        elif event.kind == engine.STEP_ENTERED:
+            step = sop.step(event.step)
+            StepRun.objects.create(
+                case=case,
+                organization_id=case.organization_id,
+                sop_id=case.sop_id,
+                step_id=step.id,
+                lane_id=step.lane,
+                round=event.round,
+                started_at=now,
+                due_at=calendar.due(now, step.time),
+            )
+        elif event.kind in (engine.CASE_WITHDRAWN, engine.CASE_CANCELLED):
+            StepRun.objects.filter(case=case, finished_at__isnull=True).update(
+                finished_at=now, outcome=event.kind, actor=actor, note=event.note
+            )
+    CaseEvent.objects.bulk_create(rows)

@@ -1,0 +1,63 @@
+"""Read queries: which cases a person may see, their tasks, and a case's timeline."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from siaran.core import sops
+from siaran.orgs.models import Person
+from siaran.orgs.selectors import lane_memberships
+
+from .definitions import definition
+from .models import Case, StepRun
+
+
+def visible_cases(person: Person) -> QuerySet[Case]:
+    """Nobody sees another institution's cases. Within one, a person sees:
+
+    - every case of an SOP in which they (or the one they stand in for) hold a lane that
+      works on more than the first step: reviewers and the PR team see the whole flow;
+    - the cases they started, and those their unit requested;
+    - every case, read-only, if they administer the institution.
+    """
+    own = Case.objects.filter(organization_id=person.organization_id)
+    if person.is_admin:
+        return own
+    working_sops = [
+        row["org_sop__sop_id"]
+        for row in lane_memberships(person).values("org_sop__sop_id", "lane_id")
+        if _works_past_the_start(row["org_sop__sop_id"], row["lane_id"])
+    ]
+    mine = Q(created_by=person) | Q(sop_id__in=working_sops)
+    if person.unit_id:
+        mine |= Q(requesting_unit_id=person.unit_id)
+    return own.filter(mine)
+
+
+def _works_past_the_start(sop_id: str, lane_id: str) -> bool:
+    sop = sops.find(sop_id)
+    return sop is not None and any(
+        step.lane == lane_id for step in sop.steps if step.id != sop.first_step.id
+    )
+
+
+def open_tasks(person: Person) -> QuerySet[StepRun]:
+    """Open steps in the lanes `person` may act in, soonest due first."""
+    lanes = Q()
+    for row in lane_memberships(person).values("org_sop__sop_id", "lane_id").distinct():
+        lanes |= Q(sop_id=row["org_sop__sop_id"], lane_id=row["lane_id"])
+    if not lanes:
+        return StepRun.objects.none()
+    return (
+        StepRun.objects.filter(lanes, organization_id=person.organization_id, finished_at=None)
+        .select_related("case", "claimed_by")
+        .order_by("due_at", "pk")
+    )
+
+
+def current_run(case: Case) -> StepRun | None:
+    return case.runs.filter(finished_at=None).order_by("started_at").first()
+
+
+def step_of(case: Case, step_id: str):
+    return definition(case.sop_version).step(step_id)

@@ -1,0 +1,249 @@
+"""Pages for working cases. Every change goes through `actions`; every read is scoped."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from siaran.core import sops
+from siaran.orgs.models import Person
+from siaran.orgs.selectors import lanes_of
+from siaran.sop.engine import CaseState
+
+from . import actions
+from .actions import ActionError
+from .definitions import definition
+from .selectors import open_tasks, visible_cases
+
+CAPTION_LIMITS = {  # characters each platform allows in a caption
+    "instagram": 2200,
+    "facebook": 63206,
+    "x": 280,
+    "youtube": 5000,
+    "tiktok": 2200,
+    "website": 100000,
+    "manual": 100000,
+}
+
+
+def _person(request: HttpRequest) -> Person:
+    person = getattr(request.user, "person", None)
+    if person is None:
+        raise PermissionDenied(_("Your account is not linked to an institution."))
+    return person
+
+
+def _fail(request: HttpRequest, error: ActionError):
+    messages.error(request, error.message)
+
+
+@login_required
+def inbox(request: HttpRequest):
+    person = _person(request)
+    now = timezone.now()
+    query = request.GET.get("q", "").strip()
+    tasks = list(open_tasks(person))
+    if query:
+        tasks = [t for t in tasks if query.lower() in t.case.title.lower()]
+    mine = [t for t in tasks if t.claimed_by_id in (None, person.pk)]
+    taken = [t for t in tasks if t.claimed_by_id not in (None, person.pk)]
+    started = visible_cases(person).filter(created_by=person)
+    if query:
+        started = started.filter(title__icontains=query)
+    found = visible_cases(person).filter(title__icontains=query)[:50] if query else []
+    for task in tasks:
+        task.step = sops.find(task.sop_id).step(task.step_id) if sops.find(task.sop_id) else None
+        task.overdue = task.due_at < now
+    return render(
+        request,
+        "cases/inbox.html",
+        {
+            "tasks": mine,
+            "taken": taken,
+            "started": started.order_by("-created_at")[:50],
+            "found": found,
+            "query": query,
+            "startable": _startable_sops(person),
+        },
+    )
+
+
+def _startable_sops(person: Person):
+    """The SOPs whose first lane `person` sits in: the ones they may start a case of."""
+    result = []
+    for org_sop in person.organization.sops.filter(active=True):
+        sop = sops.find(org_sop.sop_id)
+        if sop and sop.first_step.lane in lanes_of(person, sop.id):
+            result.append(sop)
+    return result
+
+
+@login_required
+def case_new(request: HttpRequest):
+    person = _person(request)
+    startable = _startable_sops(person)
+    if not startable:
+        raise PermissionDenied(_("You are not in the first lane of any SOP."))
+    sop = next((s for s in startable if s.id == request.POST.get("sop")), startable[0])
+    if request.method == "POST":
+        try:
+            desired = request.POST.get("desired_date") or None
+            case = actions.case_start(
+                person=person,
+                sop_id=request.POST.get("sop", ""),
+                title=request.POST.get("title", ""),
+                description=request.POST.get("description", ""),
+                channels=request.POST.getlist("channels") or None,
+                desired_date=dt.date.fromisoformat(desired) if desired else None,
+            )
+        except ValueError:
+            messages.error(request, _("Write the date as YYYY-MM-DD."))
+        except ActionError as error:
+            _fail(request, error)
+        else:
+            messages.success(request, _("The case has started."))
+            return redirect("cases:detail", case.pk)
+    channels = [c for step in sop.steps for c in step.channels]
+    return render(
+        request,
+        "cases/new.html",
+        {"startable": startable, "sop": sop, "channels": channels, "form": request.POST},
+    )
+
+
+@login_required
+def case_detail(request: HttpRequest, case_id: int):
+    person = _person(request)
+    case = visible_cases(person).select_related("sop_version", "created_by").filter(pk=case_id)
+    case = case.first()
+    if case is None:
+        raise Http404
+    sop = definition(case.sop_version)
+    state = CaseState.from_dict(case.state)
+    run = case.runs.filter(finished_at=None).order_by("started_at").first()
+    step = sop.step(run.step_id) if run else None
+    my_lanes = lanes_of(person, case.sop_id)
+    can_act = bool(step and step.lane in my_lanes)
+    versions = list(case.versions.order_by("number"))
+    content = versions[-1] if versions else None
+    events = list(case.events.select_related("actor", "on_behalf_of").order_by("seq"))
+    durations = {
+        (r.step_id, r.round): r for r in case.runs.exclude(finished_at=None).order_by("pk")
+    }
+    for event in events:
+        event.run = (
+            durations.get((event.step_id, event.round)) if event.kind == "step_done" else None
+        )
+        event.step = sop.step(event.step_id) if event.step_id in {s.id for s in sop.steps} else None
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "case": case,
+            "sop": sop,
+            "state": state,
+            "run": run,
+            "step": step,
+            "can_act": can_act,
+            "acting_for": my_lanes.get(step.lane) if can_act else None,
+            "overdue": bool(run and run.due_at < timezone.now()),
+            "content": content,
+            "versions": versions,
+            "events": events,
+            "caption_limits": CAPTION_LIMITS,
+            "can_withdraw": not state.closed and case.created_by_id == person.pk,
+        },
+    )
+
+
+@login_required
+@require_POST
+def case_decide(request: HttpRequest, case_id: int):
+    person = _person(request)
+    run_id = request.POST.get("run")
+    try:
+        actions.case_decide(
+            person=person,
+            case_id=case_id,
+            outcome=request.POST.get("outcome", ""),
+            note=request.POST.get("note", ""),
+            run_id=int(run_id) if run_id and run_id.isdigit() else None,
+        )
+    except ActionError as error:
+        if error.status == ActionError.NOT_FOUND:
+            raise Http404 from error
+        _fail(request, error)
+    else:
+        messages.success(request, _("Saved. The case has moved on."))
+    return redirect("cases:detail", case_id)
+
+
+@login_required
+@require_POST
+def case_withdraw(request: HttpRequest, case_id: int):
+    try:
+        actions.case_withdraw(
+            person=_person(request), case_id=case_id, note=request.POST.get("note", "")
+        )
+    except ActionError as error:
+        if error.status == ActionError.NOT_FOUND:
+            raise Http404 from error
+        _fail(request, error)
+    return redirect("cases:detail", case_id)
+
+
+@login_required
+@require_POST
+def content_save(request: HttpRequest, case_id: int):
+    person = _person(request)
+    captions = {
+        key.removeprefix("caption_"): value
+        for key, value in request.POST.items()
+        if key.startswith("caption_")
+    }
+    try:
+        actions.content_save(
+            person=person,
+            case_id=case_id,
+            title=request.POST.get("title", ""),
+            narrative=request.POST.get("narrative", ""),
+            captions=captions,
+            hashtags=request.POST.get("hashtags", ""),
+        )
+    except ActionError as error:
+        if error.status == ActionError.NOT_FOUND:
+            raise Http404 from error
+        _fail(request, error)
+    else:
+        messages.success(request, _("Content saved."))
+    return redirect("cases:detail", case_id)
+
+
+@login_required
+@require_POST
+def task_claim(request: HttpRequest, run_id: int):
+    return _claim_or_release(request, run_id, actions.step_claim)
+
+
+@login_required
+@require_POST
+def task_release(request: HttpRequest, run_id: int):
+    return _claim_or_release(request, run_id, actions.step_release)
+
+
+def _claim_or_release(request: HttpRequest, run_id: int, action):
+    try:
+        action(person=_person(request), run_id=run_id)
+    except ActionError as error:
+        if error.status == ActionError.NOT_FOUND:
+            raise Http404 from error
+        _fail(request, error)
+    return redirect("cases:inbox")

@@ -1,0 +1,125 @@
+"""Institutions, their units and people, who sits in which lane, and who stands in (Plh.)."""
+
+import datetime as dt
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Organization(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    short_name = models.CharField(_("short name"), max_length=50, blank=True)
+    parent = models.CharField(_("ministry or directorate"), max_length=200, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=50, default="Asia/Jakarta")
+
+    class Meta:
+        verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+
+class Unit(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="units")
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        verbose_name = _("unit")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="unit_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Person(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="person"
+    )
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="people")
+    unit = models.ForeignKey(Unit, on_delete=models.SET_NULL, null=True, blank=True)
+    name = models.CharField(_("name"), max_length=200)
+    nip = models.CharField(_("NIP"), max_length=18, blank=True)
+    title = models.CharField(_("title"), max_length=200, blank=True)  # jabatan
+    is_admin = models.BooleanField(_("institution administrator"), default=False)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SopVersion(models.Model):
+    """One exact text of an SOP file. A case pins the version it started on."""
+
+    sop_id = models.CharField(max_length=64)
+    sha256 = models.CharField(max_length=64, unique=True)
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.sop_id}@{self.sha256[:8]}"
+
+    @staticmethod
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class OrgSop(models.Model):
+    """An institution runs an SOP."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sops")
+    sop_id = models.CharField(max_length=64)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "sop_id"], name="orgsop_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} · {self.sop_id}"
+
+
+class LaneMember(models.Model):
+    """A person sits in a lane of an SOP their institution runs."""
+
+    org_sop = models.ForeignKey(OrgSop, on_delete=models.CASCADE, related_name="members")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="lanes")
+    lane_id = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org_sop", "person", "lane_id"], name="lanemember_unique"
+            )
+        ]
+
+
+class Acting(models.Model):
+    """Plh./Plt.: `person` stands in for `for_person`'s lanes from `starts` to `ends`."""
+
+    KINDS = [("plh", "Plh."), ("plt", "Plt.")]
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="acting_as")
+    for_person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="stood_in_by")
+    kind = models.CharField(max_length=3, choices=KINDS, default="plh")
+    starts = models.DateField(_("from"))
+    ends = models.DateField(_("until"))
+    note = models.CharField(_("letter or note"), max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends__gte=models.F("starts")), name="acting_dates_in_order"
+            )
+        ]
+
+    def covers(self, day: dt.date) -> bool:
+        return self.starts <= day <= self.ends

@@ -1,0 +1,181 @@
+"""Cases through the actions module, with the demo's personas."""
+
+import pytest
+
+from siaran.cases import actions
+from siaran.cases.actions import ActionError
+from siaran.cases.models import Case, CaseEvent, StepRun
+from siaran.cases.selectors import open_tasks, visible_cases
+from siaran.orgs import actions as org_actions
+
+
+def walk(case, people, prefix, decisions):
+    """Finish steps in turn: `decisions` maps a step id to (outcome, note)."""
+    for _ in range(40):
+        case.refresh_from_db()
+        if case.status != "active":
+            return case
+        step = case.current_step
+        if step in decisions and decisions[step]:
+            outcome, note = decisions[step].pop(0)
+        else:
+            outcome, note = ("publish" if step == "upload" else None), ""
+        run = case.runs.get(finished_at=None)
+        person = people[f"{prefix}-{run.lane_id}"]
+        if outcome is None:
+            from siaran.cases.definitions import definition
+
+            outcome = definition(case.sop_version).step(step).exits()[0].id
+        actions.case_decide(person=person, case_id=case.pk, outcome=outcome, note=note)
+    return case
+
+
+@pytest.mark.django_db
+def test_poltekkes_case_from_start_to_published_with_one_rejection(demo):
+    director = demo["poltekkes-jkt2-pengarah"]
+    case = actions.case_start(
+        person=director, sop_id="poltekkes-jkt2-publikasi", title="Seminar Nasional Keperawatan"
+    )
+    assert case.current_step == "direction"
+    case = walk(case, demo, "poltekkes-jkt2", {"control": [("tidak", "Narasi kurang jelas")]})
+    assert case.status == "published"
+    assert case.rework_count == 1
+    assert case.versions.count() == 2
+    kinds = list(case.events.values_list("kind", flat=True))
+    assert kinds.count("sent_back") == 1 and kinds[-1] == "case_ended"
+    assert list(case.events.values_list("seq", flat=True)) == list(range(1, len(kinds) + 1))
+    assert not case.runs.filter(finished_at=None).exists()
+    design_rounds = list(case.runs.filter(step_id="design").values_list("round", flat=True))
+    assert design_rounds == [1, 2]
+
+
+@pytest.mark.django_db
+def test_refusals_change_nothing(demo):
+    case = Case.objects.get(title="Poster Hari Stroke Sedunia")  # at the directors' review
+    before = (case.lock_version, case.events.count(), StepRun.objects.count())
+    checks = [
+        (demo["rspon-tim-humas"], "ya", "", 403),  # not their lane
+        (demo["rspon-direksi"], "tidak", "", 422),  # a "no" needs a reason
+        (demo["rspon-direksi"], "mungkin", "", 422),  # not an outcome
+        (demo["poltekkes-jkt2-pengarah"], "ya", "", 404),  # another institution
+    ]
+    for person, outcome, note, status in checks:
+        with pytest.raises(ActionError) as error:
+            actions.case_decide(person=person, case_id=case.pk, outcome=outcome, note=note)
+        assert error.value.status == status, (person, outcome)
+    case.refresh_from_db()
+    assert (case.lock_version, case.events.count(), StepRun.objects.count()) == before
+
+
+@pytest.mark.django_db
+def test_a_double_click_moves_the_case_once(demo):
+    case = Case.objects.get(title="Poster Hari Stroke Sedunia")
+    run = case.runs.get(finished_at=None)
+    director = demo["rspon-direksi"]
+    actions.case_decide(person=director, case_id=case.pk, outcome="ya", run_id=run.pk)
+    with pytest.raises(ActionError) as error:
+        actions.case_decide(person=director, case_id=case.pk, outcome="ya", run_id=run.pk)
+    assert error.value.status == 409 and error.value.code == "moved_on"
+    assert case.events.filter(kind="step_done", step_id="director-review").count() == 1
+
+
+@pytest.mark.django_db
+def test_acting_official_is_recorded_as_plh(demo):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    director = demo["rspon-direksi"]
+    stand_in = demo["rspon-koordinator-umum"]
+    today = timezone.localdate()
+    org_actions.acting_add(
+        person=stand_in, for_person=director, starts=today, ends=today + dt.timedelta(days=3)
+    )
+    case = Case.objects.get(title="Poster Hari Stroke Sedunia")
+    actions.case_decide(person=stand_in, case_id=case.pk, outcome="ya")
+    event = case.events.get(kind="step_done", step_id="director-review")
+    assert event.actor == stand_in and event.on_behalf_of == director
+    run = case.runs.get(step_id="director-review")
+    assert run.on_behalf_of == director
+
+
+@pytest.mark.django_db
+def test_visibility(demo):
+    unit = demo["rspon-unit-kerja"]
+    humas = demo["rspon-tim-humas"]
+    other = demo["poltekkes-jkt2-anggota"]
+    rspon_cases = set(Case.objects.filter(organization=unit.organization))
+    assert set(visible_cases(humas)) == rspon_cases
+    assert not set(visible_cases(other)) & rspon_cases
+    # The requesting unit sees the cases it requested, not every case of the hospital.
+    outsider_unit = org_actions.unit_ensure(organization=unit.organization, name="Farmasi")
+    pharmacist = org_actions.person_ensure(
+        organization=unit.organization,
+        username="farmasi",
+        name="Apoteker",
+        password="x",
+        unit=outsider_unit,
+    )
+    org_actions.lane_assign(person=pharmacist, sop_id="rspon-medsos", lane_id="unit-kerja")
+    assert list(visible_cases(pharmacist)) == []
+    case = actions.case_start(person=pharmacist, sop_id="rspon-medsos", title="Obat")
+    assert list(visible_cases(pharmacist)) == [case]
+
+
+@pytest.mark.django_db
+def test_inbox_tasks_and_claims(demo):
+    verifier = demo["poltekkes-jkt2-verifikator"]
+    tasks = list(open_tasks(verifier))
+    assert [t.case.title for t in tasks] == ["Penerimaan Mahasiswa Baru 2027"]
+    second = org_actions.person_ensure(
+        organization=verifier.organization,
+        username="kasubbag-umum",
+        name="Kasubbag Umum",
+        password="x",
+    )
+    org_actions.lane_assign(person=second, sop_id="poltekkes-jkt2-publikasi", lane_id="verifikator")
+    actions.step_claim(person=verifier, run_id=tasks[0].pk)
+    with pytest.raises(ActionError) as error:
+        actions.step_claim(person=second, run_id=tasks[0].pk)
+    assert error.value.status == 409
+    actions.step_release(person=verifier, run_id=tasks[0].pk)
+    assert actions.step_claim(person=second, run_id=tasks[0].pk).claimed_by == second
+
+
+@pytest.mark.django_db
+def test_a_running_case_keeps_its_pinned_sop(demo, tmp_path, settings):
+    case = Case.objects.get(title="Penerimaan Mahasiswa Baru 2027")
+    pinned = case.sop_version_id
+    # A later version of the SOP would be a new row; the running case does not move.
+    from siaran.orgs.models import SopVersion
+
+    SopVersion.objects.create(sop_id=case.sop_id, sha256="0" * 64, text="changed")
+    case.refresh_from_db()
+    assert case.sop_version_id == pinned
+    assert CaseEvent.objects.filter(case=case).exists()
+
+
+@pytest.mark.django_db
+def test_withdraw_and_cancel(demo):
+    case = Case.objects.get(title="Promosi Layanan Stroke Center 24 Jam")
+    with pytest.raises(ActionError) as error:
+        actions.case_withdraw(person=demo["rspon-ipkp"], case_id=case.pk)
+    assert error.value.status == 403
+    actions.case_withdraw(person=demo["rspon-unit-kerja"], case_id=case.pk, note="Acara ditunda")
+    case.refresh_from_db()
+    assert case.status == "withdrawn" and not case.runs.filter(finished_at=None).exists()
+    other = Case.objects.get(title="Poster Hari Stroke Sedunia")
+    with pytest.raises(ActionError):
+        actions.case_cancel(person=demo["rspon-direksi"], case_id=other.pk, note="x")
+    actions.case_cancel(person=demo["rspon-admin"], case_id=other.pk, note="Kebijakan berubah")
+    other.refresh_from_db()
+    assert other.status == "cancelled"
+
+
+@pytest.mark.django_db
+def test_demo_is_idempotent(demo):
+    from django.core.management import call_command
+
+    count = Case.objects.count()
+    call_command("demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert Case.objects.count() == count == 6
