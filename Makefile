@@ -16,6 +16,7 @@ $(BIN)/.installed: pyproject.toml tools/make_venv.py
 
 run: $(BIN)/.installed
 	SIARAN_DEBUG=$${SIARAN_DEBUG:-1} $(BIN)/siaran migrate --noinput
+	SIARAN_DEBUG=$${SIARAN_DEBUG:-1} $(BIN)/siaran demo
 	SIARAN_DEBUG=$${SIARAN_DEBUG:-1} $(BIN)/siaran runserver $(HOST):$(PORT)
 
 test: $(BIN)/.installed

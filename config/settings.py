@@ -72,7 +72,9 @@ INSTALLED_APPS = [
     "siaran.core",
     "siaran.orgs",
     "siaran.cases",
+    "siaran.api",
     "axes",
+    "ninja",  # serves its API docs page from its own static files, not a CDN
 ]
 
 MIDDLEWARE = [

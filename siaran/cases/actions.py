@@ -9,10 +9,15 @@ a conflict, on SQLite and on PostgreSQL alike.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
+import secrets
 
+import filetype
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from siaran.core.sops import translate
@@ -24,7 +29,7 @@ from siaran.sop.model import Sop
 from siaran.sop.timing import WorkCalendar
 
 from .definitions import definition, pin
-from .models import Case, CaseEvent, ContentVersion, StepRun
+from .models import Attachment, Case, CaseEvent, ContentVersion, StepRun
 from .selectors import visible_cases
 
 
@@ -260,6 +265,78 @@ def content_save(
     version.hashtags = hashtags or ""
     version.save(update_fields=["title", "narrative", "captions", "hashtags"])
     return version
+
+
+# What may be uploaded, told by the file's content, never by its name.
+UPLOAD_TYPES = {
+    "application/pdf": ("document", ".pdf"),
+    "image/jpeg": ("image", ".jpg"),
+    "image/png": ("image", ".png"),
+    "image/webp": ("image", ".webp"),
+    "video/mp4": ("video", ".mp4"),
+    "video/quicktime": ("video", ".mov"),
+    "video/webm": ("video", ".webm"),
+}
+UPLOAD_LIMITS = {"document": 20 * 2**20, "image": 20 * 2**20, "video": 2 * 2**30}
+
+
+def attachment_add(*, person: Person, case_id: int, upload) -> Attachment:
+    """Keep an uploaded letter, poster or video with the case, checked by its content."""
+    case = _visible_case(person, case_id)
+    state = CaseState.from_dict(case.state)
+    sop = definition(case.sop_version)
+    if state.closed:
+        raise ActionError(ActionError.CONFLICT, "case_closed", _("This case is closed."))
+    if not any(sop.step(s).lane in lanes_of(person, case.sop_id) for s in state.current):
+        raise ActionError(
+            ActionError.FORBIDDEN,
+            "not_your_lane",
+            _("Only the people of the current step can add files."),
+        )
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    accepted = UPLOAD_TYPES.get(kind.mime if kind else "")
+    if accepted is None:
+        raise ActionError(
+            ActionError.INVALID,
+            "file_type",
+            _("This file is not a PDF, an image (JPEG, PNG, WebP) or a video (MP4, MOV, WebM)."),
+        )
+    category, extension = accepted
+    if upload.size > UPLOAD_LIMITS[category]:
+        raise ActionError(
+            ActionError.INVALID,
+            "file_size",
+            _("The file is too large: at most %(mb)d MB for this kind of file.")
+            % {"mb": UPLOAD_LIMITS[category] // 2**20},
+        )
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    name = get_valid_filename(os.path.basename(upload.name or "")) or f"file{extension}"
+    attachment = Attachment(
+        case=case,
+        key=secrets.token_hex(16),
+        name=name[:200],
+        kind=category,
+        content_type=kind.mime,
+        extension=extension,
+        size=upload.size,
+        sha256=digest.hexdigest(),
+        uploaded_by=person,
+        step_id=state.current[0] if state.current else "",
+    )
+    attachment.file.save("upload", upload, save=False)
+    try:
+        attachment.save()
+        if category in ("image", "video"):
+            case.versions.order_by("-number").first().media.add(attachment)
+    except Exception:
+        attachment.file.delete(save=False)  # no orphan file when the row cannot be written
+        raise
+    return attachment
 
 
 # -- inside ---------------------------------------------------------------------------

@@ -15,11 +15,15 @@ class LanguageMiddleware:
         self.languages = {code for code, _name in settings.LANGUAGES}
 
     def __call__(self, request):
-        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        language = chosen if chosen in self.languages else settings.LANGUAGE_CODE
+        if request.path.startswith("/api/"):
+            # A program says which language it wants in Accept-Language.
+            language = translation.get_language_from_request(request)
+        else:
+            chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+            language = chosen if chosen in self.languages else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = language
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
-        patch_vary_headers(response, ("Cookie",))
+        patch_vary_headers(response, ("Cookie", "Accept-Language"))
         return response

@@ -1,0 +1,305 @@
+"""REST API v1: the same actions as the pages, for other tools and phones.
+
+Authenticate with `POST /api/v1/auth/token`, then send `Authorization: Bearer <token>`.
+Errors are JSON `{"detail": message, "code": ...}` in the request's language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth import authenticate
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import File, NinjaAPI, Schema, Status
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.files import UploadedFile
+from ninja.security import HttpBearer
+
+from siaran.cases import actions
+from siaran.cases.actions import ActionError
+from siaran.cases.definitions import definition
+from siaran.cases.models import Case
+from siaran.cases.selectors import open_tasks, visible_cases
+from siaran.core import sops
+from siaran.sop.engine import CaseState
+from siaran.sop.export import sop_as_json
+
+from .models import ApiToken
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        person = ApiToken.person_for(token)
+        if person is not None:
+            request.person = person
+        return person
+
+
+api = NinjaAPI(
+    title="Siaran API",
+    version="1",
+    urls_namespace="api-v1",
+    auth=BearerToken(),
+    description=__doc__,
+)
+
+
+@api.exception_handler(ActionError)
+def _action_error(request, error: ActionError):
+    return api.create_response(
+        request, {"detail": error.message, "code": error.code}, status=error.status
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, error):
+    return api.create_response(
+        request,
+        {"detail": _("Log in first: send a valid bearer token."), "code": "unauthenticated"},
+        status=401,
+    )
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request, error: ValidationError):
+    return api.create_response(
+        request,
+        {"detail": _("The request is not valid."), "code": "invalid", "errors": error.errors},
+        status=422,
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, error: HttpError):
+    return api.create_response(
+        request, {"detail": str(error), "code": "error"}, status=error.status_code
+    )
+
+
+# -- schemas ----------------------------------------------------------------------------
+
+
+class TokenIn(Schema):
+    username: str
+    password: str
+
+
+class TokenOut(Schema):
+    token: str
+
+
+class CaseIn(Schema):
+    sop: str
+    title: str
+    description: str = ""
+    channels: list[str] | None = None
+    desired_date: dt.date | None = None
+
+
+class ActionIn(Schema):
+    outcome: str
+    note: str = ""
+    run: int | None = None  # the step visit the client saw; guards against double submits
+
+
+class ContentIn(Schema):
+    title: str
+    narrative: str = ""
+    captions: dict[str, str] = {}
+    hashtags: str = ""
+
+
+# -- endpoints --------------------------------------------------------------------------
+
+
+@api.post("/auth/token", auth=None, response=TokenOut, tags=["auth"])
+def token(request, body: TokenIn):
+    """Trade a username and password for a bearer token (failed tries count to lockout)."""
+    user = authenticate(request, username=body.username, password=body.password)
+    person = getattr(user, "person", None) if user else None
+    if person is None:
+        raise ActionError(
+            401,
+            "bad_credentials",
+            _("The username or password is wrong, or the account is locked."),
+        )
+    return {"token": ApiToken.issue(person)}
+
+
+@api.get("/sops", tags=["sops"])
+def sop_list(request):
+    """The SOPs my institution runs."""
+    ids = request.person.organization.sops.filter(active=True).values_list("sop_id", flat=True)
+    return [sop_as_json(sop) for sop_id in ids if (sop := sops.find(sop_id))]
+
+
+@api.get("/cases", tags=["cases"])
+def case_list(request, status: str | None = None, q: str | None = None):
+    """The cases I may see, newest first."""
+    cases = visible_cases(request.person).select_related("sop_version").order_by("-created_at")
+    if status:
+        cases = cases.filter(status=status)
+    if q:
+        cases = cases.filter(title__icontains=q)
+    return [case_summary(case) for case in cases[:200]]
+
+
+@api.post("/cases", tags=["cases"], response={201: dict})
+def case_create(request, body: CaseIn):
+    case = actions.case_start(
+        person=request.person,
+        sop_id=body.sop,
+        title=body.title,
+        description=body.description,
+        channels=body.channels,
+        desired_date=body.desired_date,
+    )
+    return Status(201, case_detail(_case(request, case.pk)))
+
+
+@api.get("/cases/{case_id}", tags=["cases"])
+def case_get(request, case_id: int):
+    return case_detail(_case(request, case_id))
+
+
+@api.post("/cases/{case_id}/actions", tags=["cases"])
+def case_action(request, case_id: int, body: ActionIn):
+    """Finish the current step with one of its outcomes (`done` for a plain step)."""
+    actions.case_decide(
+        person=request.person,
+        case_id=case_id,
+        outcome=body.outcome,
+        note=body.note,
+        run_id=body.run,
+    )
+    return case_detail(_case(request, case_id))
+
+
+@api.put("/cases/{case_id}/content", tags=["cases"])
+def case_content(request, case_id: int, body: ContentIn):
+    version = actions.content_save(
+        person=request.person,
+        case_id=case_id,
+        title=body.title,
+        narrative=body.narrative,
+        captions=body.captions,
+        hashtags=body.hashtags,
+    )
+    return {"version": version.number, "title": version.title, "captions": version.captions}
+
+
+@api.post("/cases/{case_id}/attachments", tags=["cases"], response={201: dict})
+def case_attachment(request, case_id: int, file: File[UploadedFile]):
+    """Upload a letter (PDF), a poster (image) or a video, as multipart `file`."""
+    attachment = actions.attachment_add(person=request.person, case_id=case_id, upload=file)
+    return Status(
+        201,
+        {
+            "id": attachment.pk,
+            "name": attachment.name,
+            "kind": attachment.kind,
+            "content_type": attachment.content_type,
+            "size": attachment.size,
+            "sha256": attachment.sha256,
+        },
+    )
+
+
+@api.get("/tasks", tags=["tasks"])
+def task_list(request):
+    """The open steps in my lanes, soonest due first."""
+    return [
+        {
+            "run": run.pk,
+            "case": run.case_id,
+            "title": run.case.title,
+            "sop": run.sop_id,
+            "step": run.step_id,
+            "lane": run.lane_id,
+            "round": run.round,
+            "started_at": run.started_at,
+            "due_at": run.due_at,
+            "claimed_by": run.claimed_by.user.username if run.claimed_by else None,
+        }
+        for run in open_tasks(request.person)
+    ]
+
+
+# -- shapes -----------------------------------------------------------------------------
+
+
+def _case(request, case_id: int) -> Case:
+    case = (
+        visible_cases(request.person)
+        .select_related("sop_version", "created_by")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise ActionError(404, "not_found", _("No such case."))
+    return case
+
+
+def case_summary(case: Case) -> dict:
+    return {
+        "id": case.pk,
+        "sop": case.sop_id,
+        "title": case.title,
+        "status": case.status,
+        "current_step": case.current_step or None,
+        "rework_count": case.rework_count,
+        "created_at": case.created_at,
+    }
+
+
+def case_detail(case: Case) -> dict:
+    sop = definition(case.sop_version)
+    state = CaseState.from_dict(case.state)
+    run = case.runs.filter(finished_at=None).order_by("started_at").first()
+    step = None
+    if run is not None:
+        current = sop.step(run.step_id)
+        step = {
+            "id": current.id,
+            "no": current.no,
+            "activity": current.activity,
+            "lane": current.lane,
+            "kind": current.kind,
+            "run": run.pk,
+            "round": run.round,
+            "due_at": run.due_at,
+            "outcomes": [
+                {
+                    "id": outcome.id,
+                    "label": outcome.label,
+                    "next": outcome.next,
+                    "back": sop.is_rework(current.id, outcome),
+                }
+                for outcome in current.exits()
+            ],
+        }
+    events = case.events.select_related("actor__user", "on_behalf_of__user").order_by("seq")
+    return {
+        **case_summary(case),
+        "description": case.description,
+        "channels": case.channels,
+        "desired_date": case.desired_date,
+        "closed": state.closed,
+        "step": step,
+        "timeline": [
+            {
+                "seq": event.seq,
+                "at": event.at,
+                "kind": event.kind,
+                "step": event.step_id or None,
+                "outcome": event.outcome or None,
+                "actor": event.actor.user.username if event.actor else None,
+                "on_behalf_of": event.on_behalf_of.user.username if event.on_behalf_of else None,
+                "note": event.note,
+                "round": event.round,
+                "to_step": event.to_step or None,
+            }
+            for event in events
+        ],
+    }
