@@ -1,0 +1,79 @@
+"""Two people finishing the same step at the same moment give exactly one transition.
+
+Each person acts from their own thread with their own database connection, released
+together by a barrier. In CI this runs on SQLite and again on PostgreSQL.
+"""
+
+import threading
+
+import pytest
+from django.db import connections
+
+from siaran.cases import actions
+from siaran.cases.actions import ActionError
+from siaran.cases.models import Case, CaseEvent
+from siaran.orgs import actions as org_actions
+
+
+def race(calls):
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=10)
+            call()
+            results[index] = "ok"
+        except ActionError as error:
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+@pytest.fixture
+def two_verifiers(transactional_db):
+    from django.core.management import call_command
+
+    call_command("demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    first = Case.objects.get(title="Penerimaan Mahasiswa Baru 2027").runs.get(finished_at=None)
+    verifier = first.case.created_by.organization.people.get(
+        user__username="poltekkes-jkt2-verifikator"
+    )
+    second = org_actions.person_ensure(
+        organization=verifier.organization,
+        username="kasubbag-umum",
+        name="Kasubbag Umum",
+        password="x",
+    )
+    org_actions.lane_assign(person=second, sop_id="poltekkes-jkt2-publikasi", lane_id="verifikator")
+    return first.case, first, verifier, second
+
+
+@pytest.mark.parametrize("with_run", [True, False], ids=["page", "api-without-run"])
+def test_two_approvals_at_once_make_one_transition(two_verifiers, with_run):
+    case, run, verifier, second = two_verifiers
+
+    def approve(person):
+        return lambda: actions.case_decide(
+            person=person, case_id=case.pk, outcome="ya", run_id=run.pk if with_run else None
+        )
+
+    results = race([approve(verifier), approve(second)])
+    assert results.count("ok") == 1, results
+    loser = next(r for r in results if r != "ok")
+    assert isinstance(loser, ActionError) and loser.status in (403, 409), loser
+    if with_run:
+        assert loser.code == "moved_on"
+    case.refresh_from_db()
+    assert case.current_step == "control"
+    done = CaseEvent.objects.filter(case=case, kind="step_done", step_id="verify")
+    assert done.count() == 1
+    assert case.runs.filter(step_id="verify", finished_at=None).count() == 0
+    assert case.runs.filter(step_id="control", finished_at=None).count() == 1
