@@ -106,3 +106,68 @@ def test_login_locks_out_after_repeated_failures(client, demo, settings):
     locked = client.post("/accounts/login/", {"username": "rspon-direksi", "password": PASSWORD})
     assert locked.status_code == 429
     assert "Terlalu banyak" in locked.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_reviewer_sees_what_changed_since_they_last_saw_it(client, demo):
+    from siaran.cases import actions
+
+    case = Case.objects.get(title="Poster Hari Stroke Sedunia")
+    login(client, "rspon-direksi")
+    client.get(f"/cases/{case.pk}/")  # the director sees v1
+    actions.case_decide(
+        person=demo["rspon-direksi"], case_id=case.pk, outcome="tidak", note="Ganti judul"
+    )
+    actions.content_save(
+        person=demo["rspon-tim-humas"],
+        case_id=case.pk,
+        title="Poster Hari Stroke Sedunia 2026",
+        narrative="Cegah stroke",
+    )
+    for lane in ("tim-humas", "subkoor-humas", "koordinator-umum"):
+        actions.case_decide(person=demo[f"rspon-{lane}"], case_id=case.pk, outcome="done")
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert 'id="changes"' in page
+    assert "Poster Hari Stroke Sedunia<ins> 2026</ins>" in page
+    assert "<del>" in page and "Cegah" in page
+    again = client.get(f"/cases/{case.pk}/").content.decode()
+    assert 'id="changes"' not in again  # seen now
+
+
+@pytest.mark.django_db
+def test_comments_mention_colleagues_who_see_the_case(client, demo):
+    case = Case.objects.get(title="Poster Hari Stroke Sedunia")
+    login(client, "rspon-tim-humas")
+    client.post(
+        f"/cases/{case.pk}/comments/",
+        {"text": "@rspon-direksi mohon dicek. @poltekkes-jkt2-pengarah <b>x</b>"},
+    )
+    comment = case.comments.get()
+    assert [p.user.username for p in comment.mentions.all()] == ["rspon-direksi"]
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "&lt;b&gt;x&lt;/b&gt;" in page
+
+
+@pytest.mark.django_db
+def test_files_upload_and_download_only_for_those_who_see_the_case(client, demo):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    case = Case.objects.get(title="Video Edukasi Rehabilitasi Pasca Stroke")  # at "edit"
+    login(client, "rspon-tim-humas")
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    client.post(f"/cases/{case.pk}/files/", {"file": SimpleUploadedFile("nota dinas.pdf", pdf)})
+    attachment = case.attachments.get()
+    assert attachment.kind == "document" and attachment.name == "nota_dinas.pdf"
+    url = f"/cases/{case.pk}/files/{attachment.key}/"
+    response = client.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == pdf
+    outsider = Client()
+    login(outsider, "poltekkes-jkt2-pengarah")
+    assert outsider.get(url).status_code == 404
+    bad = client.post(
+        f"/cases/{case.pk}/files/",
+        {"file": SimpleUploadedFile("x.pdf", b"<script>alert(1)</script>")},
+        follow=True,
+    )
+    assert "bukan PDF" in bad.content.decode()
+    assert case.attachments.count() == 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 import secrets
 
 import filetype
@@ -29,7 +30,7 @@ from siaran.sop.model import Sop
 from siaran.sop.timing import WorkCalendar
 
 from .definitions import definition, pin
-from .models import Attachment, Case, CaseEvent, ContentVersion, StepRun
+from .models import Attachment, Case, CaseEvent, Comment, ContentVersion, SeenVersion, StepRun
 from .selectors import visible_cases
 
 
@@ -265,6 +266,35 @@ def content_save(
     version.hashtags = hashtags or ""
     version.save(update_fields=["title", "narrative", "captions", "hashtags"])
     return version
+
+
+def comment_add(*, person: Person, case_id: int, text: str) -> Comment:
+    """Anyone who sees the case may comment; @username mentions a colleague who sees it too."""
+    case = _visible_case(person, case_id)
+    text = (text or "").strip()
+    if not text:
+        raise ActionError(ActionError.INVALID, "empty", _("Write something first."))
+    usernames = set(re.findall(r"@([\w.@+-]+)", text))
+    mentioned = [
+        p
+        for p in Person.objects.filter(
+            organization_id=case.organization_id, user__username__in=usernames
+        )
+        if visible_cases(p).filter(pk=case.pk).exists()
+    ]
+    with transaction.atomic():
+        comment = Comment.objects.create(case=case, author=person, text=text[:5000])
+        comment.mentions.set(mentioned)
+    return comment
+
+
+def case_mark_seen(*, person: Person, case: Case, number: int) -> int | None:
+    """Remember that `person` saw content version `number`; return the one seen before."""
+    seen = SeenVersion.objects.filter(case=case, person=person).values_list("number", flat=True)
+    before = seen.first()
+    if before != number:
+        SeenVersion.objects.update_or_create(case=case, person=person, defaults={"number": number})
+    return before
 
 
 # What may be uploaded, told by the file's content, never by its name.

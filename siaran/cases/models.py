@@ -162,3 +162,16 @@ class Comment(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+
+
+class SeenVersion(models.Model):
+    """The content version a person last saw, so a reviewer sees what changed since."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "person"], name="seen_version_unique")
+        ]

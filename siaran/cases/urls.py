@@ -12,4 +12,7 @@ urlpatterns = [
     path("cases/<int:case_id>/decide/", views.case_decide, name="decide"),
     path("cases/<int:case_id>/content/", views.content_save, name="content"),
     path("cases/<int:case_id>/withdraw/", views.case_withdraw, name="withdraw"),
+    path("cases/<int:case_id>/comments/", views.comment_add, name="comment"),
+    path("cases/<int:case_id>/files/", views.attachment_add, name="attach"),
+    path("cases/<int:case_id>/files/<str:key>/", views.attachment_download, name="file"),
 ]

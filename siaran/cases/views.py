@@ -7,7 +7,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from siaran.sop.engine import CaseState
 from . import actions
 from .actions import ActionError
 from .definitions import definition
+from .diff import version_diff
 from .selectors import open_tasks, visible_cases
 
 CAPTION_LIMITS = {  # characters each platform allows in a caption
@@ -132,8 +133,13 @@ def case_detail(request: HttpRequest, case_id: int):
     step = sop.step(run.step_id) if run else None
     my_lanes = lanes_of(person, case.sop_id)
     can_act = bool(step and step.lane in my_lanes)
-    versions = list(case.versions.order_by("number"))
+    versions = list(case.versions.order_by("number").prefetch_related("media"))
     content = versions[-1] if versions else None
+    # What changed since the version this person last saw (a reviewer after a rework).
+    seen = actions.case_mark_seen(person=person, case=case, number=content.number)
+    changes = None
+    if seen and seen < content.number:
+        changes = version_diff(versions[seen - 1], content)
     events = list(case.events.select_related("actor", "on_behalf_of").order_by("seq"))
     durations = {
         (r.step_id, r.round): r for r in case.runs.exclude(finished_at=None).order_by("pk")
@@ -160,6 +166,9 @@ def case_detail(request: HttpRequest, case_id: int):
             "events": events,
             "caption_limits": CAPTION_LIMITS,
             "can_withdraw": not state.closed and case.created_by_id == person.pk,
+            "changes": changes,
+            "attachments": case.attachments.select_related("uploaded_by").order_by("pk"),
+            "comments": case.comments.select_related("author").order_by("pk"),
         },
     )
 
@@ -184,6 +193,51 @@ def case_decide(request: HttpRequest, case_id: int):
     else:
         messages.success(request, _("Saved. The case has moved on."))
     return redirect("cases:detail", case_id)
+
+
+@login_required
+@require_POST
+def comment_add(request: HttpRequest, case_id: int):
+    try:
+        actions.comment_add(person=_person(request), case_id=case_id, text=request.POST.get("text"))
+    except ActionError as error:
+        if error.status == ActionError.NOT_FOUND:
+            raise Http404 from error
+        _fail(request, error)
+    return redirect("cases:detail", case_id)
+
+
+@login_required
+@require_POST
+def attachment_add(request: HttpRequest, case_id: int):
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Choose a file first."))
+        return redirect("cases:detail", case_id)
+    try:
+        actions.attachment_add(person=_person(request), case_id=case_id, upload=upload)
+    except ActionError as error:
+        if error.status == ActionError.NOT_FOUND:
+            raise Http404 from error
+        _fail(request, error)
+    else:
+        messages.success(request, _("File added."))
+    return redirect("cases:detail", case_id)
+
+
+@login_required
+def attachment_download(request: HttpRequest, case_id: int, key: str):
+    """Files are never public: each download checks that the person may see the case."""
+    case = visible_cases(_person(request)).filter(pk=case_id).first()
+    attachment = case.attachments.filter(key=key).first() if case else None
+    if attachment is None:
+        raise Http404
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=attachment.kind == "document",
+        filename=attachment.name,
+        content_type=attachment.content_type,
+    )
 
 
 @login_required

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from .models import Acting, LaneMember, Organization, OrgSop, Person, Unit
 
@@ -76,3 +77,98 @@ def acting_add(
         ends=ends,
         defaults={"kind": kind, "note": note},
     )[0]
+
+
+class OrgError(Exception):
+    """Why an administrator's change was refused; nothing changed."""
+
+
+def lanes_set(*, admin: Person, sop_id: str, seats: set[tuple[int, str]]) -> None:
+    """Replace who sits in which lane of an SOP with `seats` (person id, lane id)."""
+    from siaran.core import sops
+
+    _require_admin(admin)
+    org_sop = OrgSop.objects.filter(organization_id=admin.organization_id, sop_id=sop_id).first()
+    sop = sops.find(sop_id)
+    if org_sop is None or sop is None:
+        raise OrgError(_("Your institution does not run this SOP."))
+    lane_ids = {lane.id for lane in sop.lanes}
+    people = set(
+        Person.objects.filter(organization_id=admin.organization_id).values_list("pk", flat=True)
+    )
+    if any(person not in people or lane not in lane_ids for person, lane in seats):
+        raise OrgError(_("Unknown person or lane."))
+    with transaction.atomic():
+        current = set(org_sop.members.values_list("person_id", "lane_id"))
+        for person_id, lane_id in current - seats:
+            org_sop.members.filter(person_id=person_id, lane_id=lane_id).delete()
+        LaneMember.objects.bulk_create(
+            LaneMember(org_sop=org_sop, person_id=p, lane_id=lane) for p, lane in seats - current
+        )
+
+
+def person_add(
+    *,
+    admin: Person,
+    username: str,
+    name: str,
+    password: str,
+    nip: str = "",
+    title: str = "",
+    unit_name: str = "",
+) -> Person:
+    _require_admin(admin)
+    username, name, nip = username.strip(), name.strip(), "".join(nip.split())
+    if not username or not name:
+        raise OrgError(_("A username and a name are required."))
+    if nip and (not nip.isdigit() or len(nip) != 18):
+        raise OrgError(_("A NIP has 18 digits."))
+    if get_user_model().objects.filter(username=username).exists():
+        raise OrgError(_("This username is taken."))
+    if len(password) < 10:
+        raise OrgError(_("The first password needs at least 10 characters."))
+    unit = unit_ensure(organization=admin.organization, name=unit_name) if unit_name else None
+    return person_ensure(
+        organization=admin.organization,
+        username=username,
+        name=name,
+        password=password,
+        nip=nip,
+        title=title.strip(),
+        unit=unit,
+    )
+
+
+def acting_create(
+    *,
+    admin: Person,
+    person_id: int,
+    for_person_id: int,
+    starts: dt.date,
+    ends: dt.date,
+    kind: str = "plh",
+    note: str = "",
+) -> Acting:
+    _require_admin(admin)
+    people = Person.objects.filter(organization_id=admin.organization_id)
+    person = people.filter(pk=person_id).first()
+    for_person = people.filter(pk=for_person_id).first()
+    if person is None or for_person is None or person == for_person:
+        raise OrgError(_("Choose two different people of your institution."))
+    if ends < starts:
+        raise OrgError(_("The end date comes before the start date."))
+    if kind not in dict(Acting.KINDS):
+        raise OrgError(_("Unknown kind of acting official."))
+    return acting_add(
+        person=person, for_person=for_person, starts=starts, ends=ends, kind=kind, note=note.strip()
+    )
+
+
+def acting_end(*, admin: Person, acting_id: int) -> None:
+    _require_admin(admin)
+    Acting.objects.filter(pk=acting_id, person__organization_id=admin.organization_id).delete()
+
+
+def _require_admin(person: Person) -> None:
+    if not person.is_admin:
+        raise OrgError(_("Only an administrator of your institution can do this."))

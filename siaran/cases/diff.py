@@ -1,0 +1,46 @@
+"""What changed between two content versions: words added and removed, media in and out."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from .models import ContentVersion
+
+
+def text_diff(old: str, new: str) -> SafeString:
+    """`new` with removed words struck through and added words marked, HTML-escaped."""
+    before, after = re.split(r"(\s+)", old or ""), re.split(r"(\s+)", new or "")
+    parts = []
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        if op in ("delete", "replace"):
+            parts.append(f"<del>{escape(''.join(before[a1:a2]))}</del>")
+        if op in ("insert", "replace"):
+            parts.append(f"<ins>{escape(''.join(after[b1:b2]))}</ins>")
+        if op == "equal":
+            parts.append(escape("".join(after[b1:b2])))
+    return mark_safe("".join(parts))  # noqa: S308 - every piece is escaped above
+
+
+def version_diff(old: ContentVersion, new: ContentVersion) -> dict:
+    channels = sorted(set(old.captions) | set(new.captions))
+    old_media = {m.pk: m for m in old.media.all()}
+    new_media = {m.pk: m for m in new.media.all()}
+    return {
+        "old": old,
+        "new": new,
+        "title": text_diff(old.title, new.title),
+        "narrative": text_diff(old.narrative, new.narrative),
+        "hashtags": text_diff(old.hashtags, new.hashtags),
+        "captions": [
+            (c, text_diff(old.captions.get(c, ""), new.captions.get(c, ""))) for c in channels
+        ],
+        "media_added": [m for pk, m in new_media.items() if pk not in old_media],
+        "media_removed": [m for pk, m in old_media.items() if pk not in new_media],
+        "changed": (old.title, old.narrative, old.hashtags, old.captions, set(old_media))
+        != (new.title, new.narrative, new.hashtags, new.captions, set(new_media)),
+    }
