@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format messages clean
+.PHONY: run test lint format messages clean chromium bench
 
 # Re-installs when the project's dependencies change.
 $(BIN)/.installed: pyproject.toml tools/make_venv.py
@@ -19,8 +19,14 @@ run: $(BIN)/.installed
 	SIARAN_DEBUG=$${SIARAN_DEBUG:-1} $(BIN)/siaran demo
 	SIARAN_DEBUG=$${SIARAN_DEBUG:-1} $(BIN)/siaran runserver $(HOST):$(PORT)
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed chromium
 	$(BIN)/pytest
+
+# The browser test drives Debian's Chromium; install it where this user can.
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "Chromium is missing, so the browser test is skipped: sudo apt-get install chromium"
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
