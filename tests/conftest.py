@@ -45,18 +45,18 @@ def poltekkes_text() -> str:
     return (BUILTIN_DIR / "poltekkes-jkt2-publikasi.yaml").read_text(encoding="utf-8")
 
 
-@pytest.fixture(autouse=True)
-def _plain_http(settings):
-    """Production settings redirect to HTTPS; the test client speaks plain HTTP."""
-    settings.SECURE_SSL_REDIRECT = False
-
-
 # `HYPOTHESIS_PROFILE=deep make test` searches ten times longer before a release.
 from hypothesis import settings as hypothesis_settings  # noqa: E402
 
 hypothesis_settings.register_profile("default", max_examples=250)
 hypothesis_settings.register_profile("deep", max_examples=5000)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(autouse=True)
+def _plain_http(settings):
+    """Production settings redirect to HTTPS; the test client speaks plain HTTP."""
+    settings.SECURE_SSL_REDIRECT = False
 
 
 @pytest.fixture(autouse=True)

@@ -58,10 +58,14 @@ PLATFORM_LABELS = {
 
 
 @register.filter
+def platform_label(platform: str) -> str:
+    return str(PLATFORM_LABELS.get(platform, platform))
+
+
+@register.filter
 def channel_label(channel) -> str:
-    """ "Instagram @rumahsakitotak": the platform's name and the account's handle."""
-    name = str(PLATFORM_LABELS.get(channel.platform, channel.platform))
-    return f"{name} {channel.handle}".strip()
+    """The platform's name and the account's handle: "Instagram @rumahsakitotak"."""
+    return f"{platform_label(channel.platform)} {channel.handle}".strip()
 
 
 def has_inferences(sop) -> bool:
@@ -130,5 +134,11 @@ def event_text(event, sop) -> str:
         if outcome is not None and event.kind == "step_done":
             text += f" → {outcome_label(outcome)}"
     if event.kind == "sent_back" and event.to_step:
-        text += " ⟲ " + gettext("back to step %(step)s") % {"step": event.to_step}
+        try:
+            target = sop.step(event.to_step)
+        except KeyError:
+            name = event.to_step
+        else:
+            name = f"{target.no + ' ' if target.no else ''}{localized(target, 'activity')}"
+        text += " ⟲ " + gettext("back to step %(step)s") % {"step": name}
     return text
