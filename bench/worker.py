@@ -1,0 +1,643 @@
+"""The measuring half of the benchmark: runs in one process per database.
+
+Imported by `bench/run.py --worker DB` after django.setup(), with SIARAN_DATA_DIR (and
+DATABASE_URL for PostgreSQL) pointing at a fresh, empty database.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import datetime as dt
+import functools
+import io
+import itertools
+import json
+import math
+import multiprocessing
+import os
+import pstats
+import random
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+
+from django.core.management import call_command
+from django.core.management.color import no_style
+from django.db import connection, connections, transaction
+from django.db.models import Max
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.utils import timezone
+
+from siaran.cases import actions
+from siaran.cases.definitions import pin
+from siaran.cases.models import Case, StepRun
+from siaran.cases.selectors import open_tasks
+from siaran.core import sops
+from siaran.orgs.models import Organization, Person
+
+SOP_ID = "rspon-medsos"
+INBOX_LANE = "tim-humas"
+
+TARGET_RATIO = 0.40  # transitions/s ÷ ceiling/s, at least
+TARGET_STATEMENTS = 6  # SQL statements per transition, at most
+TARGET_INBOX = 3.0  # inbox p95 ÷ primary-key page p95, at most
+
+RUNS_PER_CASE = 10  # 100,000 cases -> 1,000,000 step rows
+ACTIVE_SHARE = 0.10  # cases still running: one open step row each
+INBOX_LANE_SHARE = 0.01  # of the open step rows, the share in the inbox person's lane
+
+
+@dataclass
+class Config:
+    quick: bool
+    duration: float  # seconds each throughput measurement runs
+    rounds: int  # ceiling and transitions measured alternately this many times
+    requests: int  # timed requests per page
+    warmup: int
+    inbox_cases: int
+
+    @classmethod
+    def make(cls, quick: bool, vendor: str) -> Config:
+        full_inbox = 100_000 if vendor == "postgresql" else 10_000
+        return cls(
+            quick=quick,
+            duration=1.5 if quick else 4.0,
+            rounds=1 if quick else 3,
+            requests=100 if quick else 200,
+            warmup=10 if quick else 30,
+            inbox_cases=10_000 if quick else full_inbox,
+        )
+
+
+@dataclass
+class World:
+    """The demo institution the benchmark works in, and the path a case walks."""
+
+    organization: Organization
+    people: dict[str, Person]  # lane -> the demo person of that lane
+    path: list[tuple[str, str, str]]  # (step, lane, outcome) from start to publication
+    snapshots: dict[str, dict] = field(default_factory=dict)  # step -> case fields there
+    started: int = 0
+
+    @classmethod
+    def load(cls) -> World:
+        sop = sops.find(SOP_ID)
+        organization = Organization.objects.get(slug="rspon")
+        people = {
+            lane.id: Person.objects.select_related("user", "organization").get(
+                user__username=f"rspon-{lane.id}"
+            )
+            for lane in sop.lanes
+        }
+        path = []
+        step = sop.first_step
+        while step is not None:
+            exit_ = step.exits()[0]  # "done", "ya" at reviews, "publish" at the end
+            path.append((step.id, step.lane, exit_.id))
+            step = sop.step(exit_.next) if exit_.next else None
+        return cls(organization, people, path)
+
+    def new_cases(self, count: int) -> list[int]:
+        starter = self.people[self.path[0][1]]
+        ids = []
+        for _ in range(count):
+            self.started += 1
+            case = actions.case_start(
+                person=starter,
+                sop_id=SOP_ID,
+                title=f"Bench case {self.started}",
+                description="Materi promosi layanan untuk media sosial.",
+            )
+            ids.append(case.pk)
+        return ids
+
+    def calls(self, case_ids: list[int]) -> list:
+        """Every transition of these cases, in order, ready to call."""
+        return [
+            functools.partial(
+                actions.case_decide, person=self.people[lane], case_id=case_id, outcome=outcome
+            )
+            for case_id in case_ids
+            for _step, lane, outcome in self.path
+        ]
+
+
+def log(message: str) -> None:
+    print(f"  [{connection.vendor}] {message}", file=sys.stderr, flush=True)
+
+
+def measure(quick: bool) -> dict:
+    began = time.monotonic()
+    config = Config.make(quick, connection.vendor)
+    call_command("migrate", verbosity=0)
+    call_command("demo", stdout=io.StringIO())
+    world = World.load()
+    log(f"migrated and loaded the demo in {time.monotonic() - began:.0f} s")
+    walk(world)
+    statements, rate = count_statements(world)
+    log(f"{statements['per_transition']:.1f} statements per transition")
+    throughput = measure_throughput(world, config, rate)
+    inbox = measure_inbox(world, config)
+    return {
+        "database": connection.vendor,
+        "server": server_version(),
+        "quick": quick,
+        "transitions": throughput,
+        "statements": statements,
+        "inbox": inbox,
+        "seconds": round(time.monotonic() - began, 1),
+    }
+
+
+def server_version() -> str:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW server_version")
+            return "PostgreSQL " + cursor.fetchone()[0]
+        cursor.execute("SELECT sqlite_version()")
+        return "SQLite " + cursor.fetchone()[0]
+
+
+# -- 2. statements per transition ------------------------------------------------------
+
+
+def walk(world: World) -> None:
+    """Walk one case to publication, keeping its fields at each step for the bulk load."""
+    (case_id,) = world.new_cases(1)
+    case = Case.objects.get(pk=case_id)
+    for step, lane, outcome in world.path:
+        world.snapshots[step] = _snapshot(case)
+        case = actions.case_decide(person=world.people[lane], case_id=case_id, outcome=outcome)
+    world.snapshots["end"] = _snapshot(case)
+
+
+def _snapshot(case: Case) -> dict:
+    return {
+        "state": json.dumps(case.state),
+        "rework_count": case.rework_count,
+        "lock_version": case.lock_version,
+        "last_event": case.last_event,
+        "status": case.status,
+    }
+
+
+def count_statements(world: World, cases: int = 6) -> tuple[dict, float]:
+    """SQL statements of each case_decide, over `cases` cases walked to publication."""
+    calls = world.calls(world.new_cases(cases))
+    by_step: dict[str, list[int]] = {}
+    example: list[str] = []
+    control = 0  # BEGIN, COMMIT, SAVEPOINT...: statements without data
+    began = time.perf_counter()
+    for index, call in enumerate(calls):
+        step = world.path[index % len(world.path)][0]
+        with CaptureQueriesContext(connection) as captured:
+            call()
+        queries = list(captured.captured_queries)
+        by_step.setdefault(step, []).append(len(queries))
+        control += sum(1 for q in queries if q["sql"].split()[0].upper() in TRANSACTION_CONTROL)
+        if step == "produce" and not example:
+            example = [q["sql"][:80] for q in queries]
+    rate = len(calls) / (time.perf_counter() - began)
+    counts = [n for ns in by_step.values() for n in ns]
+    profile = profile_calls(world.calls(world.new_cases(3)), TRANSITION_PROFILE)
+    return {
+        "per_transition": round(statistics.fmean(counts), 2),
+        "per_transition_without_begin_commit": round((sum(counts) - control) / len(counts), 2),
+        "transitions_counted": len(counts),
+        "by_step": {step: round(statistics.fmean(ns), 2) for step, ns in by_step.items()},
+        "example_step": "produce",
+        "example": example,
+        "target_max": TARGET_STATEMENTS,
+        "profile_ms": profile,
+    }, rate
+
+
+TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"}
+
+# Where a transition spends its time: (file ending, function) -> what it stands for.
+TRANSITION_PROFILE = {
+    ("siaran/cases/actions.py", "case_decide"): "whole case_decide",
+    ("django/db/backends/utils.py", "_execute"): "database driver (all statements but COMMIT)",
+    ("django/db/backends/base/base.py", "commit"): "COMMIT",
+    ("django/db/models/sql/compiler.py", "as_sql"): "ORM: compiling SQL",
+    ("siaran/cases/actions.py", "_visible_case"): "_visible_case() (visible_cases + SELECT)",
+    ("siaran/cases/actions.py", "actor_for"): "actor_for() (lanes_of SELECT)",
+    ("siaran/sop/engine.py", "advance"): "engine.advance()",
+    ("siaran/cases/actions.py", "_save_state"): "_save_state() (UPDATE case)",
+    ("siaran/cases/actions.py", "_record"): "_record() (step rows + events)",
+    ("siaran/sop/timing.py", "due"): "WorkCalendar.due()",
+}
+
+
+def profile_calls(calls, wanted: dict[tuple[str, str], str]) -> dict:
+    """Milliseconds per call under cProfile (inflated ~2x; the proportions hold)."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for call in calls:
+        call()
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats  # (file, line, function) -> (.., .., own, cumulative, ..)
+    found: dict[str, float] = {}
+    for (filename, _line, function), (_cc, _nc, _own, cumulative, _callers) in stats.items():
+        for (ending, name), label in wanted.items():
+            if function == name and filename.endswith(ending):
+                found[label] = found.get(label, 0.0) + cumulative * 1000 / len(calls)
+    return {label: round(found.get(label, 0.0), 2) for label in wanted.values()}
+
+
+# -- 1. transitions per second beside the database's ceiling --------------------------
+
+
+def create_ceiling_tables() -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            log_id = "bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+            at = "timestamptz"
+        else:
+            log_id, at = "integer PRIMARY KEY AUTOINCREMENT", "text"
+        cursor.execute("CREATE TABLE bench_counter (id integer PRIMARY KEY, n integer NOT NULL)")
+        cursor.execute(
+            f"CREATE TABLE bench_log (id {log_id}, counter_id integer NOT NULL, at {at} NOT NULL)"
+        )
+        cursor.executemany(
+            "INSERT INTO bench_counter (id, n) VALUES (%s, 0)", [(i,) for i in range(8)]
+        )
+
+
+def _ceiling_op(slot: int) -> None:
+    """The database's own floor of a transition: one UPDATE and one INSERT, committed."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE bench_counter SET n = n + 1 WHERE id = %s", [slot])
+        cursor.execute(
+            "INSERT INTO bench_log (counter_id, at) VALUES (%s, %s)",
+            [slot, timezone.now().isoformat()],
+        )
+
+
+def ceiling_calls(slot: int):
+    return itertools.repeat(functools.partial(_ceiling_op, slot))
+
+
+def run_clients(calls_per_client: list, duration: float) -> dict:
+    """Run each client's calls in its own process, released together, for `duration` s.
+
+    Processes, not threads: on PostgreSQL they use both cores as a deployment's
+    workers would; on SQLite each has its own connection and IMMEDIATE transactions
+    queue the writers. Returns operations per second over the wall time.
+    """
+    connections.close_all()  # no connection crosses the fork
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(len(calls_per_client))
+    pipes = [context.Pipe(duplex=False) for _ in calls_per_client]
+    processes = [
+        context.Process(target=_client, args=(calls, barrier, sender, duration))
+        for calls, (_receiver, sender) in zip(calls_per_client, pipes, strict=True)
+    ]
+    for process in processes:
+        process.start()
+    reports = []
+    for (receiver, _sender), process in zip(pipes, processes, strict=True):
+        if not receiver.poll(duration + 600):
+            raise RuntimeError(f"client {process.pid} did not report")
+        reports.append(receiver.recv())
+    for process in processes:
+        process.join()
+    errors = [r["error"] for r in reports if r["error"]]
+    if errors:
+        raise RuntimeError(f"a client failed: {errors[0]}")
+    wall = max(r["end"] for r in reports) - min(r["start"] for r in reports)
+    ops = sum(r["ops"] for r in reports)
+    return {
+        "per_second": ops / wall,
+        "operations": ops,
+        "seconds": round(wall, 2),
+        "ran_out": any(r["ran_out"] for r in reports),
+    }
+
+
+def _client(calls, barrier, sender, duration: float) -> None:
+    report = {"ops": 0, "start": 0.0, "end": 0.0, "ran_out": False, "error": None}
+    try:
+        connection.ensure_connection()
+        barrier.wait(timeout=120)
+        report["start"] = time.monotonic()
+        deadline = report["start"] + duration
+        ops = 0
+        for call in calls:
+            if time.monotonic() >= deadline:
+                break
+            call()
+            ops += 1
+        else:
+            report["ran_out"] = True
+        report["end"] = time.monotonic()
+        report["ops"] = ops
+    except Exception as error:  # reported to the parent, which stops the run
+        report["error"] = repr(error)
+    finally:
+        sender.send(report)  # written before the process ends, unlike a Queue's
+        connections.close_all()
+        os._exit(0)
+
+
+def measure_throughput(world: World, config: Config, rate: float) -> dict:
+    """Ceiling and transitions with 1 and 4 clients, alternately, `rounds` times."""
+    create_ceiling_tables()
+    per_client_rate = {1: rate, 4: rate * 0.6}  # a first guess, then what was measured
+    runs = {clients: {"ceiling": [], "transitions": []} for clients in (1, 4)}
+    for round_ in range(config.rounds):
+        for clients in (1, 4):
+            ceiling = run_clients([ceiling_calls(i) for i in range(clients)], config.duration)
+            runs[clients]["ceiling"].append(ceiling)
+            needed = per_client_rate[clients] * config.duration * 1.5 / len(world.path)
+            pools = [world.new_cases(math.ceil(needed) + 2) for _ in range(clients)]
+            moved = run_clients([world.calls(pool) for pool in pools], config.duration)
+            runs[clients]["transitions"].append(moved)
+            per_client_rate[clients] = max(per_client_rate[clients], moved["per_second"] / clients)
+            log(
+                f"round {round_ + 1}, {clients} client(s): "
+                f"{moved['per_second']:.0f} transitions/s, ceiling {ceiling['per_second']:.0f}/s"
+                + (" (ran out of cases)" if moved["ran_out"] else "")
+            )
+    result = {
+        "duration_s": config.duration,
+        "rounds": config.rounds,
+        "path": [f"{step}:{outcome}" for step, _lane, outcome in world.path],
+        "clients": {},
+    }
+    for clients, measured in runs.items():
+        moved = statistics.median(r["per_second"] for r in measured["transitions"])
+        ceiling = statistics.median(r["per_second"] for r in measured["ceiling"])
+        result["clients"][str(clients)] = {
+            "transitions_per_s": round(moved, 1),
+            "ceiling_per_s": round(ceiling, 1),
+            "ratio": round(moved / ceiling, 3),
+            "target_min": TARGET_RATIO,
+            "transitions_runs": [round(r["per_second"], 1) for r in measured["transitions"]],
+            "ceiling_runs": [round(r["per_second"], 1) for r in measured["ceiling"]],
+            "ran_out_of_cases": any(r["ran_out"] for r in measured["transitions"]),
+        }
+    return result
+
+
+# -- 3. inbox latency beside a page that reads one row ---------------------------------
+
+CASE_COLUMNS = [
+    "id",
+    "organization",
+    "sop_version",
+    "sop_id",
+    "title",
+    "description",
+    "requesting_unit",
+    "channels",
+    "desired_date",
+    "status",
+    "state",
+    "current_step",
+    "rework_count",
+    "lock_version",
+    "last_event",
+    "created_by",
+    "created_at",
+    "updated_at",
+    "closed_at",
+]
+RUN_COLUMNS = [
+    "id",
+    "case",
+    "organization",
+    "sop_id",
+    "step_id",
+    "lane_id",
+    "round",
+    "started_at",
+    "due_at",
+    "finished_at",
+    "outcome",
+    "note",
+    "actor",
+    "on_behalf_of",
+    "claimed_by",
+]
+
+
+def _columns(model, names: list[str]) -> list[str]:
+    return [model._meta.get_field(name).column for name in names]
+
+
+def _write(model, names: list[str], rows: list[tuple]) -> None:
+    table = model._meta.db_table
+    columns = ", ".join(_columns(model, names))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            adapt = connection.ops.adapt_datetimefield_value
+            values = ", ".join(["%s"] * len(names))
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({values})",  # noqa: S608 - our names
+                [tuple(adapt(v) if isinstance(v, dt.datetime) else v for v in r) for r in rows],
+            )
+
+
+def bulk_load(world: World, count: int, rng: random.Random) -> list[int]:
+    """`count` RSPON cases with RUNS_PER_CASE step rows each; a tenth still running."""
+    sop = sops.find(SOP_ID)
+    version = pin(SOP_ID)
+    lanes = {step.id: step.lane for step in sop.steps}
+    outcomes = {step: outcome for step, _lane, outcome in world.path}
+    history = [step for step, _lane, _outcome in world.path]
+    in_lane = [s for s in history if lanes[s] == INBOX_LANE]
+    elsewhere = [s for s in history if lanes[s] != INBOX_LANE]
+    starter = world.people[world.path[0][1]]
+    organization = world.organization.pk
+    channels = json.dumps(["instagram", "facebook", "x", "youtube"])
+    now = timezone.now()
+    first_case = (Case.objects.aggregate(top=Max("id"))["top"] or 0) + 1
+    first_run = (StepRun.objects.aggregate(top=Max("id"))["top"] or 0) + 1
+    chunk = 5_000
+    for start in range(0, count, chunk):
+        cases, runs = [], []
+        for number in range(start, min(start + chunk, count)):
+            case_id = first_case + number
+            created = now - dt.timedelta(minutes=20 * (count - number))
+            active = rng.random() < ACTIVE_SHARE
+            if active:
+                step = rng.choice(in_lane if rng.random() < INBOX_LANE_SHARE else elsewhere)
+                snapshot = world.snapshots[step]
+                closed = None
+            else:
+                step, snapshot = "", world.snapshots["end"]
+                closed = created + dt.timedelta(days=3)
+            cases.append(
+                (
+                    case_id,
+                    organization,
+                    version.pk,
+                    SOP_ID,
+                    f"Promosi layanan {number}: {rng.choice(TOPICS)}",
+                    "Materi promosi layanan untuk media sosial RSPON.",
+                    starter.unit_id,
+                    channels,
+                    None,
+                    snapshot["status"],
+                    snapshot["state"],
+                    step,
+                    snapshot["rework_count"],
+                    snapshot["lock_version"],
+                    snapshot["last_event"],
+                    starter.pk,
+                    created,
+                    closed or created + dt.timedelta(hours=30),
+                    closed,
+                )
+            )
+            for index in range(RUNS_PER_CASE):
+                is_open = active and index == RUNS_PER_CASE - 1
+                run_step = step if is_open else history[index % len(history)]
+                started = created + dt.timedelta(hours=3 * index)
+                runs.append(
+                    (
+                        first_run + number * RUNS_PER_CASE + index,
+                        case_id,
+                        organization,
+                        SOP_ID,
+                        run_step,
+                        lanes[run_step],
+                        1 + index // len(history),
+                        started,
+                        started + dt.timedelta(hours=8),
+                        None if is_open else started + dt.timedelta(hours=2),
+                        "" if is_open else outcomes[run_step],
+                        "",
+                        None if is_open else world.people[lanes[run_step]].pk,
+                        None,
+                        None,
+                    )
+                )
+        with transaction.atomic():
+            _write(Case, CASE_COLUMNS, cases)
+            _write(StepRun, RUN_COLUMNS, runs)
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), [Case, StepRun]):
+            cursor.execute(sql)
+        if connection.vendor == "postgresql":
+            for model in (Case, StepRun):
+                cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
+        else:
+            cursor.execute("ANALYZE")
+    return list(range(first_case, first_case + count))
+
+
+TOPICS = [
+    "Stroke Center 24 Jam",
+    "Hari Stroke Sedunia",
+    "Rehabilitasi Pasca Stroke",
+    "Klinik Memori",
+    "Skrining Tekanan Darah",
+    "Layanan Neurointervensi",
+]
+
+
+def explain(sql: str) -> list[str]:
+    """The plan of one captured statement, as the database ran it (PostgreSQL) or would."""
+    if not sql.lstrip().upper().startswith("SELECT"):
+        return []
+    analyze = connection.vendor == "postgresql"
+    prefix = "EXPLAIN (ANALYZE, BUFFERS) " if analyze else "EXPLAIN QUERY PLAN "
+    with connection.cursor() as cursor:
+        cursor.execute(prefix + sql)  # a statement the app itself just ran
+        return [str(row[0] if analyze else row[-1]) for row in cursor.fetchall()]
+
+
+def _percentiles(samples: list[float]) -> dict:
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return {"p50": round(cuts[49] * 1000, 2), "p95": round(cuts[94] * 1000, 2)}
+
+
+# Where an inbox request spends its time: (file ending, function) -> what it stands for.
+INBOX_PROFILE = {
+    ("django/core/handlers/base.py", "get_response"): "whole request",
+    ("siaran/cases/views.py", "inbox"): "inbox view",
+    ("django/shortcuts.py", "render"): "template rendering (with queries it runs lazily)",
+    ("django/db/backends/utils.py", "_execute"): "database driver (all statements)",
+    ("django/db/models/sql/compiler.py", "as_sql"): "ORM: compiling SQL",
+    ("siaran/cases/selectors.py", "open_tasks"): "open_tasks() building its query",
+    ("siaran/cases/selectors.py", "visible_cases"): "visible_cases() building its query",
+    ("siaran/cases/views.py", "_startable_sops"): "_startable_sops()",
+    ("siaran/orgs/selectors.py", "lane_memberships"): "lane_memberships()",
+}
+
+
+def measure_inbox(world: World, config: Config) -> dict:
+    rng = random.Random(2026)  # noqa: S311 - test data, not secrets
+    began = time.monotonic()
+    case_ids = bulk_load(world, config.inbox_cases, rng)
+    loaded = time.monotonic() - began
+    person = world.people[INBOX_LANE]
+    tasks = open_tasks(person).count()
+    log(
+        f"loaded {len(case_ids):,} cases, {len(case_ids) * RUNS_PER_CASE:,} step rows "
+        f"in {loaded:.0f} s; {tasks} open tasks in the inbox"
+    )
+    with override_settings(ROOT_URLCONF="bench.urls_bench", ALLOWED_HOSTS=["testserver"]):
+        client = Client()
+        client.force_login(person.user)
+
+        def timed(url: str) -> float:
+            began = time.perf_counter()
+            response = client.get(url, secure=True)  # as behind the TLS proxy
+            elapsed = time.perf_counter() - began
+            if response.status_code != 200:
+                raise RuntimeError(f"{url} answered {response.status_code}")
+            return elapsed
+
+        pk_urls = [f"/bench/pk/{rng.choice(case_ids)}/" for _ in range(config.requests)]
+        for url in pk_urls[: config.warmup]:
+            timed("/tasks/")
+            timed(url)
+        inbox_times, pk_times = [], []
+        for url in pk_urls:  # interleaved, so the machine's noise falls on both alike
+            inbox_times.append(timed("/tasks/"))
+            pk_times.append(timed(url))
+        # captured_queries is read from the connection's log, which the next request
+        # clears: keep each list before making another request.
+        with CaptureQueriesContext(connection) as captured:
+            timed("/tasks/")
+        inbox_queries = list(captured.captured_queries)
+        with CaptureQueriesContext(connection) as captured:
+            timed(pk_urls[0])
+        pk_queries = list(captured.captured_queries)
+        profile = profile_calls([functools.partial(timed, "/tasks/")] * 10, INBOX_PROFILE)
+    inbox = _percentiles(inbox_times)
+    baseline = _percentiles(pk_times)
+    statements = [
+        {"ms": round(float(q["time"]) * 1000, 1), "sql": q["sql"][:120]} for q in inbox_queries
+    ]
+    slowest = max(inbox_queries, key=lambda q: float(q["time"]))
+    return {
+        "cases": Case.objects.count(),
+        "step_runs": StepRun.objects.count(),
+        "open_runs": StepRun.objects.filter(finished_at=None).count(),
+        "inbox_tasks": tasks,
+        "load_s": round(loaded, 1),
+        "requests": config.requests,
+        "inbox_ms": inbox,
+        "pk_ms": baseline,
+        "ratio_p95": round(inbox["p95"] / baseline["p95"], 2),
+        "target_max": TARGET_INBOX,
+        "inbox_statements": len(statements),
+        "inbox_sql_ms": round(sum(s["ms"] for s in statements), 1),
+        "inbox_slowest": sorted(statements, key=lambda s: -s["ms"])[:5],
+        "inbox_all_statements": [s["sql"][:80] for s in statements],
+        "inbox_slowest_sql": slowest["sql"],
+        "inbox_slowest_plan": explain(slowest["sql"]),
+        "inbox_profile_ms": profile,
+        "pk_statements": len(pk_queries),
+        "pk_all_statements": [q["sql"][:80] for q in pk_queries],
+    }
