@@ -31,7 +31,7 @@ from siaran.sop.timing import WorkCalendar
 
 from .definitions import definition, pin
 from .models import Attachment, Case, CaseEvent, Comment, ContentVersion, SeenVersion, StepRun
-from .selectors import visible_cases
+from .selectors import can_see, visible_cases
 
 
 class ActionError(Exception):
@@ -74,10 +74,10 @@ def _moved_on() -> ActionError:
 
 
 def actor_for(
-    person: Person, sop_id: str, lane_id: str | None = None
+    person: Person, lanes: dict[str, Person | None], lane_id: str | None = None
 ) -> tuple[Actor, Person | None]:
-    """The engine's view of `person`, their lanes today, and whom they stand in for there."""
-    lanes = lanes_of(person, sop_id)
+    """The engine's view of `person` with their `lanes` today, and whom they stand in for
+    in `lane_id` (Plh.), if anyone."""
     on_behalf = lanes.get(lane_id) if lane_id else None
     actor = Actor(
         id=str(person.pk),
@@ -124,7 +124,7 @@ def case_start(
         )
     if requesting_unit and requesting_unit.organization_id != person.organization_id:
         raise ActionError(ActionError.INVALID, "unknown_unit", _("Unknown unit."))
-    actor, on_behalf = actor_for(person, sop_id, sop.first_step.lane)
+    actor, on_behalf = actor_for(person, lanes_of(person, sop_id), sop.first_step.lane)
     try:
         transition = engine.start(sop, actor)
     except Refused as refusal:
@@ -142,13 +142,12 @@ def case_start(
             state=transition.state.as_dict(),
             current_step=transition.state.current[0],
             created_by=person,
-            last_event=len(transition.events),
         )
         case.organization = person.organization
         ContentVersion.objects.create(
             case=case, number=1, title=title, narrative=case.description, created_by=person
         )
-        _record(case, sop, transition, person, on_behalf, now, first_seq=1)
+        _apply(case, sop, transition, person, on_behalf, now)
     return case
 
 
@@ -167,27 +166,22 @@ def case_decide(
     double click, or a colleague a second earlier), nothing happens and they are told.
     """
     now = now or timezone.now()
-    case = _visible_case(person, case_id)
+    case, lanes = _load_case(person, case_id)
+    if run_id is not None and run_id != case.current_run_id:
+        raise _moved_on()
     sop = definition(case.sop_version)
     state = CaseState.from_dict(case.state)
     step_id = state.current[0] if len(state.current) == 1 else None
-    if run_id is not None:
-        run = StepRun.objects.filter(pk=run_id, case=case).values("step_id", "finished_at")
-        run = run.first()
-        if run is None or run["finished_at"] is not None:
-            raise _moved_on()
-        step_id = run["step_id"]
     lane = sop.step(step_id).lane if step_id in {s.id for s in sop.steps} else None
-    actor, on_behalf = actor_for(person, case.sop_id, lane)
+    actor, on_behalf = actor_for(person, lanes, lane)
     try:
         transition = engine.advance(sop, state, actor, outcome, step=step_id, note=note or "")
     except Refused as refusal:
         raise _refused(refusal) from refusal
     with transaction.atomic():
-        first_seq = _save_state(case, transition, now)
+        _apply(case, sop, transition, person, on_behalf, now)
         if any(event.kind == engine.SENT_BACK for event in transition.events):
             _new_content_version(case, person)
-        _record(case, sop, transition, person, on_behalf, now, first_seq)
     return case
 
 
@@ -244,12 +238,12 @@ def content_save(
     hashtags: str = "",
 ) -> ContentVersion:
     """Write the content of the current version; only whoever may act on the step can."""
-    case = _visible_case(person, case_id)
+    case, lanes = _load_case(person, case_id)
     state = CaseState.from_dict(case.state)
     sop = definition(case.sop_version)
     if state.closed:
         raise ActionError(ActionError.CONFLICT, "case_closed", _("This case is closed."))
-    if not any(sop.step(s).lane in lanes_of(person, case.sop_id) for s in state.current):
+    if not any(sop.step(s).lane in lanes for s in state.current):
         raise ActionError(
             ActionError.FORBIDDEN,
             "not_your_lane",
@@ -270,7 +264,7 @@ def content_save(
 
 def comment_add(*, person: Person, case_id: int, text: str) -> Comment:
     """Anyone who sees the case may comment; @username mentions a colleague who sees it too."""
-    case = _visible_case(person, case_id)
+    case, _lanes = _load_case(person, case_id)
     text = (text or "").strip()
     if not text:
         raise ActionError(ActionError.INVALID, "empty", _("Write something first."))
@@ -312,12 +306,12 @@ UPLOAD_LIMITS = {"document": 20 * 2**20, "image": 20 * 2**20, "video": 2 * 2**30
 
 def attachment_add(*, person: Person, case_id: int, upload) -> Attachment:
     """Keep an uploaded letter, poster or video with the case, checked by its content."""
-    case = _visible_case(person, case_id)
+    case, lanes = _load_case(person, case_id)
     state = CaseState.from_dict(case.state)
     sop = definition(case.sop_version)
     if state.closed:
         raise ActionError(ActionError.CONFLICT, "case_closed", _("This case is closed."))
-    if not any(sop.step(s).lane in lanes_of(person, case.sop_id) for s in state.current):
+    if not any(sop.step(s).lane in lanes for s in state.current):
         raise ActionError(
             ActionError.FORBIDDEN,
             "not_your_lane",
@@ -372,16 +366,17 @@ def attachment_add(*, person: Person, case_id: int, upload) -> Attachment:
 # -- inside ---------------------------------------------------------------------------
 
 
-def _visible_case(person: Person, case_id: int) -> Case:
+def _load_case(person: Person, case_id: int) -> tuple[Case, dict[str, Person | None]]:
+    """The case if `person` may see it, with their lanes in its SOP: two queries."""
     case = (
-        visible_cases(person)
-        .select_related("sop_version", "organization")
-        .filter(pk=case_id)
+        Case.objects.select_related("sop_version", "organization")
+        .filter(pk=case_id, organization_id=person.organization_id)
         .first()
     )
-    if case is None:
+    lanes = lanes_of(person, case.sop_id) if case else {}
+    if case is None or not can_see(person, case, lanes):
         raise ActionError(ActionError.NOT_FOUND, "not_found", _("No such case."))
-    return case
+    return case, lanes
 
 
 def _open_run(person: Person, run_id: int) -> StepRun:
@@ -397,45 +392,17 @@ def _open_run(person: Person, run_id: int) -> StepRun:
 
 def _close(person: Person, case_id: int, now, decide) -> Case:
     now = now or timezone.now()
-    case = _visible_case(person, case_id)
+    case, lanes = _load_case(person, case_id)
     sop = definition(case.sop_version)
     state = CaseState.from_dict(case.state)
-    actor, _on_behalf = actor_for(person, case.sop_id)
+    actor, _on_behalf = actor_for(person, lanes)
     try:
         transition = decide(sop, state, actor)
     except Refused as refusal:
         raise _refused(refusal) from refusal
     with transaction.atomic():
-        first_seq = _save_state(case, transition, now)
-        _record(case, sop, transition, person, None, now, first_seq)
+        _apply(case, sop, transition, person, None, now)
     return case
-
-
-def _save_state(case: Case, transition: Transition, now: dt.datetime) -> int:
-    """The conditional update: it fails if anyone moved the case since it was read.
-
-    Returns the sequence number of the transition's first timeline event.
-    """
-    state = transition.state
-    first_seq = case.last_event + 1
-    fields = {
-        "last_event": case.last_event + len(transition.events),
-        "state": state.as_dict(),
-        "status": state.status,
-        "current_step": state.current[0] if state.current else "",
-        "rework_count": state.reworks,
-        "closed_at": now if state.closed else None,
-        "updated_at": now,
-    }
-    updated = Case.objects.filter(pk=case.pk, lock_version=case.lock_version).update(
-        lock_version=F("lock_version") + 1, **fields
-    )
-    if not updated:
-        raise _moved_on()
-    for name, value in fields.items():
-        setattr(case, name, value)
-    case.lock_version += 1
-    return first_seq
 
 
 def _new_content_version(case: Case, person: Person) -> None:
@@ -453,19 +420,24 @@ def _new_content_version(case: Case, person: Person) -> None:
     version.media.set(last.media.all())
 
 
-def _record(
+def _apply(
     case: Case,
     sop: Sop,
     transition: Transition,
     person: Person,
     on_behalf: Person | None,
     now: dt.datetime,
-    first_seq: int,
 ) -> None:
-    """Step visits and timeline rows for the engine's events; one actor per transition."""
+    """Write one transition: step visits, the case's new state, its timeline rows.
+
+    Four statements for a plain step. The visit being finished must still be open and the
+    case must still be at the version it was read at; otherwise someone acted first (a
+    double click, a colleague a second earlier) and the whole transaction is undone.
+    """
     calendar = WorkCalendar(zone=case.organization.time_zone)
+    current_run = case.current_run_id
     rows = []
-    for seq, event in enumerate(transition.events, first_seq):
+    for seq, event in enumerate(transition.events, case.last_event + 1):
         actor = person if event.actor else None
         rows.append(
             CaseEvent(
@@ -483,16 +455,19 @@ def _record(
             )
         )
         if event.kind == engine.STEP_DONE:
-            StepRun.objects.filter(case=case, step_id=event.step, finished_at__isnull=True).update(
+            finished = StepRun.objects.filter(pk=current_run, finished_at__isnull=True).update(
                 finished_at=now,
                 outcome=event.outcome,
                 note=event.note,
                 actor=actor,
                 on_behalf_of=on_behalf,
             )
+            if not finished:
+                raise _moved_on()
+            current_run = None
         elif event.kind == engine.STEP_ENTERED:
             step = sop.step(event.step)
-            StepRun.objects.create(
+            current_run = StepRun.objects.create(
                 case=case,
                 organization_id=case.organization_id,
                 sop_id=case.sop_id,
@@ -501,9 +476,29 @@ def _record(
                 round=event.round,
                 started_at=now,
                 due_at=calendar.due(now, step.time),
-            )
+            ).pk
         elif event.kind in (engine.CASE_WITHDRAWN, engine.CASE_CANCELLED):
             StepRun.objects.filter(case=case, finished_at__isnull=True).update(
                 finished_at=now, outcome=event.kind, actor=actor, note=event.note
             )
+            current_run = None
+    state = transition.state
+    fields = {
+        "last_event": case.last_event + len(transition.events),
+        "current_run_id": current_run,
+        "state": state.as_dict(),
+        "status": state.status,
+        "current_step": state.current[0] if state.current else "",
+        "rework_count": state.reworks,
+        "closed_at": now if state.closed else None,
+        "updated_at": now,
+    }
+    updated = Case.objects.filter(pk=case.pk, lock_version=case.lock_version).update(
+        lock_version=F("lock_version") + 1, **fields
+    )
+    if not updated:
+        raise _moved_on()
     CaseEvent.objects.bulk_create(rows)
+    for name, value in fields.items():
+        setattr(case, name, value)
+    case.lock_version += 1

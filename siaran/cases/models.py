@@ -29,6 +29,10 @@ class Case(models.Model):
     rework_count = models.PositiveIntegerField(default=0)
     lock_version = models.PositiveIntegerField(default=0)  # bumped by every transition
     last_event = models.PositiveIntegerField(default=0)  # seq of the newest timeline event
+    # The open step visit; a page or client names it so that a stale click changes nothing.
+    current_run = models.ForeignKey(
+        "StepRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases_started")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

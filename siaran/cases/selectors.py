@@ -34,6 +34,17 @@ def visible_cases(person: Person) -> QuerySet[Case]:
     return own.filter(mine)
 
 
+def can_see(person: Person, case: Case, lanes) -> bool:
+    """The rule of `visible_cases` for one case, given the person's lanes in its SOP."""
+    if case.organization_id != person.organization_id:
+        return False
+    if person.is_admin or case.created_by_id == person.pk:
+        return True
+    if person.unit_id and case.requesting_unit_id == person.unit_id:
+        return True
+    return any(_works_past_the_start(case.sop_id, lane) for lane in lanes)
+
+
 def _works_past_the_start(sop_id: str, lane_id: str) -> bool:
     sop = sops.find(sop_id)
     return sop is not None and any(
