@@ -8,11 +8,15 @@ from siaran.core import sops
 from siaran.orgs.models import Person
 from siaran.orgs.selectors import lane_memberships
 
-from .definitions import definition
 from .models import Case, StepRun
 
 
-def visible_cases(person: Person) -> QuerySet[Case]:
+def seats_of(person: Person) -> set[tuple[str, str]]:
+    """(sop id, lane id) of every lane `person` holds today, by right or standing in."""
+    return set(lane_memberships(person).values_list("org_sop__sop_id", "lane_id"))
+
+
+def visible_cases(person: Person, seats: set[tuple[str, str]] | None = None) -> QuerySet[Case]:
     """Nobody sees another institution's cases. Within one, a person sees:
 
     - every case of an SOP in which they (or the one they stand in for) hold a lane that
@@ -23,11 +27,8 @@ def visible_cases(person: Person) -> QuerySet[Case]:
     own = Case.objects.filter(organization_id=person.organization_id)
     if person.is_admin:
         return own
-    working_sops = [
-        row["org_sop__sop_id"]
-        for row in lane_memberships(person).values("org_sop__sop_id", "lane_id")
-        if _works_past_the_start(row["org_sop__sop_id"], row["lane_id"])
-    ]
+    seats = seats_of(person) if seats is None else seats
+    working_sops = [sop_id for sop_id, lane_id in seats if _works_past_the_start(sop_id, lane_id)]
     mine = Q(created_by=person) | Q(sop_id__in=working_sops)
     if person.unit_id:
         mine |= Q(requesting_unit_id=person.unit_id)
@@ -52,23 +53,19 @@ def _works_past_the_start(sop_id: str, lane_id: str) -> bool:
     )
 
 
-def open_tasks(person: Person) -> QuerySet[StepRun]:
+def open_tasks(person: Person, seats: set[tuple[str, str]] | None = None) -> QuerySet[StepRun]:
     """Open steps in the lanes `person` may act in, soonest due first."""
     lanes = Q()
-    for row in lane_memberships(person).values("org_sop__sop_id", "lane_id").distinct():
-        lanes |= Q(sop_id=row["org_sop__sop_id"], lane_id=row["lane_id"])
+    for sop_id, lane_id in seats_of(person) if seats is None else seats:
+        lanes |= Q(sop_id=sop_id, lane_id=lane_id)
     if not lanes:
         return StepRun.objects.none()
     return (
         StepRun.objects.filter(lanes, organization_id=person.organization_id, finished_at=None)
         .select_related("case", "claimed_by")
+        .only("case__title", "claimed_by__name", *_RUN_FIELDS)
         .order_by("due_at", "pk")
     )
 
 
-def current_run(case: Case) -> StepRun | None:
-    return case.runs.filter(finished_at=None).order_by("started_at").first()
-
-
-def step_of(case: Case, step_id: str):
-    return definition(case.sop_version).step(step_id)
+_RUN_FIELDS = ("sop_id", "step_id", "lane_id", "round", "due_at", "claimed_by", "case")

@@ -22,7 +22,7 @@ from . import actions
 from .actions import ActionError
 from .definitions import definition
 from .diff import version_diff
-from .selectors import open_tasks, visible_cases
+from .selectors import open_tasks, seats_of, visible_cases
 
 CAPTION_LIMITS = {  # characters each platform allows in a caption
     "instagram": 2200,
@@ -49,42 +49,49 @@ def _fail(request: HttpRequest, error: ActionError):
 @login_required
 def inbox(request: HttpRequest):
     person = _person(request)
+    seats = seats_of(person)
     now = timezone.now()
     query = request.GET.get("q", "").strip()
-    tasks = list(open_tasks(person))
+    tasks = open_tasks(person, seats)
     if query:
-        tasks = [t for t in tasks if query.lower() in t.case.title.lower()]
-    mine = [t for t in tasks if t.claimed_by_id in (None, person.pk)]
-    taken = [t for t in tasks if t.claimed_by_id not in (None, person.pk)]
-    started = visible_cases(person).filter(created_by=person)
+        tasks = tasks.filter(case__title__icontains=query)
+    tasks = list(tasks[:INBOX_LIMIT])
+    for task in tasks:
+        sop = sops.find(task.sop_id)
+        task.step = sop.step(task.step_id) if sop else None
+        task.overdue = task.due_at < now
+    cases = visible_cases(person, seats)
+    started = cases.filter(created_by=person).only("title", "status").order_by("-created_at")
     if query:
         started = started.filter(title__icontains=query)
-    found = visible_cases(person).filter(title__icontains=query)[:50] if query else []
-    for task in tasks:
-        task.step = sops.find(task.sop_id).step(task.step_id) if sops.find(task.sop_id) else None
-        task.overdue = task.due_at < now
     return render(
         request,
         "cases/inbox.html",
         {
-            "tasks": mine,
-            "taken": taken,
-            "started": started.order_by("-created_at")[:50],
-            "found": found,
+            "tasks": [t for t in tasks if t.claimed_by_id in (None, person.pk)],
+            "taken": [t for t in tasks if t.claimed_by_id not in (None, person.pk)],
+            "more": len(tasks) == INBOX_LIMIT,
+            "started": started[:20],
+            "found": cases.filter(title__icontains=query).only("title", "status")[:50]
+            if query
+            else [],
             "query": query,
-            "startable": _startable_sops(person),
+            "startable": _startable_sops(person, seats),
         },
     )
 
 
-def _startable_sops(person: Person):
+INBOX_LIMIT = 100  # the most urgent first; search narrows the rest
+
+
+def _startable_sops(person: Person, seats: set[tuple[str, str]] | None = None):
     """The SOPs whose first lane `person` sits in: the ones they may start a case of."""
-    result = []
-    for org_sop in person.organization.sops.filter(active=True):
-        sop = sops.find(org_sop.sop_id)
-        if sop and sop.first_step.lane in lanes_of(person, sop.id):
-            result.append(sop)
-    return result
+    seats = seats_of(person) if seats is None else seats
+    found = (sops.find(sop_id) for sop_id, _lane in seats)
+    return sorted(
+        {sop.id: sop for sop in found if sop and (sop.id, sop.first_step.lane) in seats}.values(),
+        key=lambda sop: sop.name,
+    )
 
 
 @login_required
