@@ -238,17 +238,7 @@ def content_save(
     hashtags: str = "",
 ) -> ContentVersion:
     """Write the content of the current version; only whoever may act on the step can."""
-    case, lanes = _load_case(person, case_id)
-    state = CaseState.from_dict(case.state)
-    sop = definition(case.sop_version)
-    if state.closed:
-        raise ActionError(ActionError.CONFLICT, "case_closed", _("This case is closed."))
-    if not any(sop.step(s).lane in lanes for s in state.current):
-        raise ActionError(
-            ActionError.FORBIDDEN,
-            "not_your_lane",
-            _("Only the people of the current step can change the content."),
-        )
+    case, _state = _load_case_at_work(person, case_id)
     title = (title or "").strip()
     if not title:
         raise ActionError(ActionError.INVALID, "title_required", _("The content needs a title."))
@@ -306,17 +296,7 @@ UPLOAD_LIMITS = {"document": 20 * 2**20, "image": 20 * 2**20, "video": 2 * 2**30
 
 def attachment_add(*, person: Person, case_id: int, upload) -> Attachment:
     """Keep an uploaded letter, poster or video with the case, checked by its content."""
-    case, lanes = _load_case(person, case_id)
-    state = CaseState.from_dict(case.state)
-    sop = definition(case.sop_version)
-    if state.closed:
-        raise ActionError(ActionError.CONFLICT, "case_closed", _("This case is closed."))
-    if not any(sop.step(s).lane in lanes for s in state.current):
-        raise ActionError(
-            ActionError.FORBIDDEN,
-            "not_your_lane",
-            _("Only the people of the current step can add files."),
-        )
+    case, state = _load_case_at_work(person, case_id)
     head = upload.read(8192)
     upload.seek(0)
     kind = filetype.guess(head)
@@ -377,6 +357,22 @@ def _load_case(person: Person, case_id: int) -> tuple[Case, dict[str, Person | N
     if case is None or not can_see(person, case, lanes):
         raise ActionError(ActionError.NOT_FOUND, "not_found", _("No such case."))
     return case, lanes
+
+
+def _load_case_at_work(person: Person, case_id: int) -> tuple[Case, CaseState]:
+    """A running case whose current step `person` may work on (content, files)."""
+    case, lanes = _load_case(person, case_id)
+    state = CaseState.from_dict(case.state)
+    sop = definition(case.sop_version)
+    if state.closed:
+        raise ActionError(ActionError.CONFLICT, "case_closed", _("This case is closed."))
+    if not any(sop.step(s).lane in lanes for s in state.current):
+        raise ActionError(
+            ActionError.FORBIDDEN,
+            "not_your_lane",
+            _("Only the people of the current step can change the content or add files."),
+        )
+    return case, state
 
 
 def _open_run(person: Person, run_id: int) -> StepRun:

@@ -42,10 +42,6 @@ def _person(request: HttpRequest) -> Person:
     return person
 
 
-def _fail(request: HttpRequest, error: ActionError):
-    messages.error(request, error.message)
-
-
 @login_required
 def inbox(request: HttpRequest):
     person = _person(request)
@@ -115,7 +111,7 @@ def case_new(request: HttpRequest):
         except ValueError:
             messages.error(request, _("Write the date as YYYY-MM-DD."))
         except ActionError as error:
-            _fail(request, error)
+            messages.error(request, error.message)
         else:
             messages.success(request, _("The case has started."))
             return redirect("cases:detail", case.pk)
@@ -180,37 +176,42 @@ def case_detail(request: HttpRequest, case_id: int):
     )
 
 
-@login_required
-@require_POST
-def case_decide(request: HttpRequest, case_id: int):
-    person = _person(request)
-    run_id = request.POST.get("run")
+def _act(request: HttpRequest, call, success: str = "") -> None:
+    """Run an action for a page: an unknown case is a 404, any other refusal a message."""
     try:
-        actions.case_decide(
-            person=person,
-            case_id=case_id,
-            outcome=request.POST.get("outcome", ""),
-            note=request.POST.get("note", ""),
-            run_id=int(run_id) if run_id and run_id.isdigit() else None,
-        )
+        call()
     except ActionError as error:
         if error.status == ActionError.NOT_FOUND:
             raise Http404 from error
-        _fail(request, error)
+        messages.error(request, error.message)
     else:
-        messages.success(request, _("Saved. The case has moved on."))
+        if success:
+            messages.success(request, success)
+
+
+@login_required
+@require_POST
+def case_decide(request: HttpRequest, case_id: int):
+    run_id = request.POST.get("run", "")
+    _act(
+        request,
+        lambda: actions.case_decide(
+            person=_person(request),
+            case_id=case_id,
+            outcome=request.POST.get("outcome", ""),
+            note=request.POST.get("note", ""),
+            run_id=int(run_id) if run_id.isdigit() else None,
+        ),
+        _("Saved. The case has moved on."),
+    )
     return redirect("cases:detail", case_id)
 
 
 @login_required
 @require_POST
 def comment_add(request: HttpRequest, case_id: int):
-    try:
-        actions.comment_add(person=_person(request), case_id=case_id, text=request.POST.get("text"))
-    except ActionError as error:
-        if error.status == ActionError.NOT_FOUND:
-            raise Http404 from error
-        _fail(request, error)
+    text = request.POST.get("text", "")
+    _act(request, lambda: actions.comment_add(person=_person(request), case_id=case_id, text=text))
     return redirect("cases:detail", case_id)
 
 
@@ -220,15 +221,12 @@ def attachment_add(request: HttpRequest, case_id: int):
     upload = request.FILES.get("file")
     if upload is None:
         messages.error(request, _("Choose a file first."))
-        return redirect("cases:detail", case_id)
-    try:
-        actions.attachment_add(person=_person(request), case_id=case_id, upload=upload)
-    except ActionError as error:
-        if error.status == ActionError.NOT_FOUND:
-            raise Http404 from error
-        _fail(request, error)
     else:
-        messages.success(request, _("File added."))
+        _act(
+            request,
+            lambda: actions.attachment_add(person=_person(request), case_id=case_id, upload=upload),
+            _("File added."),
+        )
     return redirect("cases:detail", case_id)
 
 
@@ -250,61 +248,46 @@ def attachment_download(request: HttpRequest, case_id: int, key: str):
 @login_required
 @require_POST
 def case_withdraw(request: HttpRequest, case_id: int):
-    try:
-        actions.case_withdraw(
-            person=_person(request), case_id=case_id, note=request.POST.get("note", "")
-        )
-    except ActionError as error:
-        if error.status == ActionError.NOT_FOUND:
-            raise Http404 from error
-        _fail(request, error)
+    note = request.POST.get("note", "")
+    _act(
+        request,
+        lambda: actions.case_withdraw(person=_person(request), case_id=case_id, note=note),
+    )
     return redirect("cases:detail", case_id)
 
 
 @login_required
 @require_POST
 def content_save(request: HttpRequest, case_id: int):
-    person = _person(request)
     captions = {
         key.removeprefix("caption_"): value
         for key, value in request.POST.items()
         if key.startswith("caption_")
     }
-    try:
-        actions.content_save(
-            person=person,
+    _act(
+        request,
+        lambda: actions.content_save(
+            person=_person(request),
             case_id=case_id,
             title=request.POST.get("title", ""),
             narrative=request.POST.get("narrative", ""),
             captions=captions,
             hashtags=request.POST.get("hashtags", ""),
-        )
-    except ActionError as error:
-        if error.status == ActionError.NOT_FOUND:
-            raise Http404 from error
-        _fail(request, error)
-    else:
-        messages.success(request, _("Content saved."))
+        ),
+        _("Content saved."),
+    )
     return redirect("cases:detail", case_id)
 
 
 @login_required
 @require_POST
 def task_claim(request: HttpRequest, run_id: int):
-    return _claim_or_release(request, run_id, actions.step_claim)
+    _act(request, lambda: actions.step_claim(person=_person(request), run_id=run_id))
+    return redirect("cases:inbox")
 
 
 @login_required
 @require_POST
 def task_release(request: HttpRequest, run_id: int):
-    return _claim_or_release(request, run_id, actions.step_release)
-
-
-def _claim_or_release(request: HttpRequest, run_id: int, action):
-    try:
-        action(person=_person(request), run_id=run_id)
-    except ActionError as error:
-        if error.status == ActionError.NOT_FOUND:
-            raise Http404 from error
-        _fail(request, error)
+    _act(request, lambda: actions.step_release(person=_person(request), run_id=run_id))
     return redirect("cases:inbox")
