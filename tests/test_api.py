@@ -141,3 +141,24 @@ def test_openapi_and_docs_are_served_locally(client, demo):
     assert "/api/v1/cases/{case_id}/actions" in schema.json()["paths"]
     docs = client.get("/api/v1/docs").content.decode()
     assert "cdn" not in docs.lower() and "swagger" in docs.lower()
+
+
+@pytest.mark.django_db
+def test_captions_respect_each_platforms_limit(client, demo):
+    case = Case.objects.get(title="Video Edukasi Rehabilitasi Pasca Stroke")  # at "edit"
+    humas = token(client, "rspon-tim-humas")
+    url = f"/api/v1/cases/{case.pk}/content"
+    ok = client.put(
+        url,
+        {"title": "Video", "captions": {"x": "a" * 280}},
+        content_type="application/json",
+        **humas,
+    )
+    assert ok.status_code == 200 and ok.json()["captions"] == {"x": "a" * 280}
+    long = client.put(
+        url,
+        {"title": "Video", "captions": {"x": "a" * 281}},
+        content_type="application/json",
+        **humas,
+    )
+    assert long.status_code == 422 and long.json()["code"] == "caption_too_long"

@@ -243,6 +243,14 @@ def content_save(
     if not title:
         raise ActionError(ActionError.INVALID, "title_required", _("The content needs a title."))
     captions = {k: v for k, v in (captions or {}).items() if k in case.channels}
+    too_long = [k for k, v in captions.items() if len(v) > CAPTION_LIMITS.get(k, 100000)]
+    if too_long:
+        raise ActionError(
+            ActionError.INVALID,
+            "caption_too_long",
+            _("The caption for %(channels)s is longer than the platform allows.")
+            % {"channels": ", ".join(too_long)},
+        )
     version = case.versions.order_by("-number").first()
     version.title = title
     version.narrative = narrative or ""
@@ -250,6 +258,17 @@ def content_save(
     version.hashtags = hashtags or ""
     version.save(update_fields=["title", "narrative", "captions", "hashtags"])
     return version
+
+
+CAPTION_LIMITS = {  # characters each platform allows in a post's caption
+    "instagram": 2200,
+    "facebook": 63206,
+    "x": 280,
+    "youtube": 5000,
+    "tiktok": 2200,
+    "website": 100000,
+    "manual": 100000,
+}
 
 
 def comment_add(*, person: Person, case_id: int, text: str) -> Comment:

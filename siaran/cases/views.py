@@ -24,16 +24,6 @@ from .definitions import definition
 from .diff import version_diff
 from .selectors import open_tasks, seats_of, visible_cases
 
-CAPTION_LIMITS = {  # characters each platform allows in a caption
-    "instagram": 2200,
-    "facebook": 63206,
-    "x": 280,
-    "youtube": 5000,
-    "tiktok": 2200,
-    "website": 100000,
-    "manual": 100000,
-}
-
 
 def _person(request: HttpRequest) -> Person:
     person = getattr(request.user, "person", None)
@@ -167,7 +157,7 @@ def case_detail(request: HttpRequest, case_id: int):
             "content": content,
             "versions": versions,
             "events": events,
-            "caption_limits": CAPTION_LIMITS,
+            "caption_limits": actions.CAPTION_LIMITS,
             "can_withdraw": not state.closed and case.created_by_id == person.pk,
             "changes": changes,
             "attachments": case.attachments.select_related("uploaded_by").order_by("pk"),
