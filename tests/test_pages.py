@@ -171,3 +171,19 @@ def test_files_upload_and_download_only_for_those_who_see_the_case(client, demo)
     )
     assert "bukan PDF" in bad.content.decode()
     assert case.attachments.count() == 1
+
+
+@pytest.mark.django_db
+def test_inbox_pages_through_many_steps(client, demo):
+    from siaran.cases import actions
+
+    director = demo["poltekkes-jkt2-pengarah"]
+    for number in range(55):
+        actions.case_start(
+            person=director, sop_id="poltekkes-jkt2-publikasi", title=f"Kasus {number:02d}"
+        )
+    login(client, "poltekkes-jkt2-pengarah")
+    first = client.get("/tasks/").content.decode()
+    assert first.count('class="list-group-item ') >= 50 and "?page=2" in first
+    second = client.get("/tasks/?page=2").content.decode()
+    assert "?page=1" in second and "Kasus 54" in second + first

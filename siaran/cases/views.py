@@ -41,7 +41,11 @@ def inbox(request: HttpRequest):
     tasks = open_tasks(person, seats)
     if query:
         tasks = tasks.filter(case__title__icontains=query)
-    tasks = list(tasks[:INBOX_LIMIT])
+    page = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
+    page = max(page, 1)
+    tasks = list(tasks[(page - 1) * INBOX_PAGE : page * INBOX_PAGE + 1])
+    more = len(tasks) > INBOX_PAGE
+    tasks = tasks[:INBOX_PAGE]
     for task in tasks:
         sop = sops.find(task.sop_id)
         task.step = sop.step(task.step_id) if sop else None
@@ -56,7 +60,8 @@ def inbox(request: HttpRequest):
         {
             "tasks": [t for t in tasks if t.claimed_by_id in (None, person.pk)],
             "taken": [t for t in tasks if t.claimed_by_id not in (None, person.pk)],
-            "more": len(tasks) == INBOX_LIMIT,
+            "page": page,
+            "more": more,
             "started": started[:20],
             "found": cases.filter(title__icontains=query).only("title", "status")[:50]
             if query
@@ -67,7 +72,7 @@ def inbox(request: HttpRequest):
     )
 
 
-INBOX_LIMIT = 100  # the most urgent first; search narrows the rest
+INBOX_PAGE = 50  # steps per page of the inbox, the most urgent first
 
 
 def _startable_sops(person: Person, seats: set[tuple[str, str]] | None = None):
