@@ -98,6 +98,10 @@ def test_errors_are_json_in_the_requests_language(client, demo):
     director = token(client, "rspon-direksi")
     assert post(client, url, {"outcome": "tidak"}, director).status_code == 422
     assert post(client, url, {"note": "no outcome"}, director).status_code == 422
+    broken = client.post(
+        url, "{not json", content_type="application/json", **director, HTTP_ACCEPT_LANGUAGE="id"
+    )
+    assert broken.status_code == 422 and broken.json()["detail"] == "Permintaan tidak sah."
     other = token(client, "poltekkes-jkt2-pengarah")
     assert client.get(f"/api/v1/cases/{case.pk}", **other).status_code == 404
     assert client.get("/api/v1/cases/999999", **director).status_code == 404

@@ -72,6 +72,10 @@ def _invalid(request, error: ValidationError):
 
 @api.exception_handler(HttpError)
 def _http_error(request, error: HttpError):
+    if error.status_code == 400:  # a body that is not JSON is bad input like any other
+        return api.create_response(
+            request, {"detail": _("The request is not valid."), "code": "invalid"}, status=422
+        )
     return api.create_response(
         request, {"detail": str(error), "code": "error"}, status=error.status_code
     )
