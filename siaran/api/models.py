@@ -1,6 +1,5 @@
 import datetime as dt
 import hashlib
-import secrets
 
 from django.db import models
 from django.utils import timezone
@@ -19,23 +18,13 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField()
 
     @staticmethod
-    def _digest(token: str) -> str:
+    def digest_of(token: str) -> str:
         return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-    @classmethod
-    def issue(cls, person: Person) -> str:
-        token = secrets.token_urlsafe(32)
-        cls.objects.create(
-            person=person,
-            digest=cls._digest(token),
-            expires_at=timezone.now() + TOKEN_LIFETIME,
-        )
-        return token
 
     @classmethod
     def person_for(cls, token: str) -> Person | None:
         row = (
-            cls.objects.filter(digest=cls._digest(token), expires_at__gt=timezone.now())
+            cls.objects.filter(digest=cls.digest_of(token), expires_at__gt=timezone.now())
             .select_related("person__organization", "person__user")
             .first()
         )

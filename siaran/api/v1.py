@@ -25,6 +25,7 @@ from siaran.core import sops
 from siaran.sop.engine import CaseState
 from siaran.sop.export import sop_as_json
 
+from .actions import token_issue
 from .models import ApiToken
 
 
@@ -128,7 +129,7 @@ def token(request, body: TokenIn):
             "bad_credentials",
             _("The username or password is wrong, or the account is locked."),
         )
-    return {"token": ApiToken.issue(person)}
+    return {"token": token_issue(person=person)}
 
 
 @api.get("/sops", tags=["sops"])
