@@ -74,3 +74,14 @@ def demo(db):
 
     call_command("demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     return {p.user.username: p for p in Person.objects.select_related("user", "organization")}
+
+
+def second_verifier(organization):
+    """A second person in Poltekkes' Verifikator lane (Kasubbag Umum beside Akademik)."""
+    from siaran.orgs import actions as org_actions
+
+    person = org_actions.person_ensure(
+        organization=organization, username="kasubbag-umum", name="Kasubbag Umum", password="x"
+    )
+    org_actions.lane_assign(person=person, sop_id="poltekkes-jkt2-publikasi", lane_id="verifikator")
+    return person

@@ -7,6 +7,7 @@ from siaran.cases.actions import ActionError
 from siaran.cases.models import Case, CaseEvent, StepRun
 from siaran.cases.selectors import open_tasks, visible_cases
 from siaran.orgs import actions as org_actions
+from tests.conftest import second_verifier
 
 
 def walk(case, people, prefix, decisions):
@@ -127,13 +128,7 @@ def test_inbox_tasks_and_claims(demo):
     verifier = demo["poltekkes-jkt2-verifikator"]
     tasks = list(open_tasks(verifier))
     assert [t.case.title for t in tasks] == ["Penerimaan Mahasiswa Baru 2027"]
-    second = org_actions.person_ensure(
-        organization=verifier.organization,
-        username="kasubbag-umum",
-        name="Kasubbag Umum",
-        password="x",
-    )
-    org_actions.lane_assign(person=second, sop_id="poltekkes-jkt2-publikasi", lane_id="verifikator")
+    second = second_verifier(verifier.organization)
     actions.step_claim(person=verifier, run_id=tasks[0].pk)
     with pytest.raises(ActionError) as error:
         actions.step_claim(person=second, run_id=tasks[0].pk)

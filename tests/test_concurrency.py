@@ -12,7 +12,7 @@ from django.db import connections
 from siaran.cases import actions
 from siaran.cases.actions import ActionError
 from siaran.cases.models import Case, CaseEvent
-from siaran.orgs import actions as org_actions
+from tests.conftest import second_verifier
 
 
 def race(calls):
@@ -46,13 +46,7 @@ def two_verifiers(transactional_db):
     verifier = first.case.created_by.organization.people.get(
         user__username="poltekkes-jkt2-verifikator"
     )
-    second = org_actions.person_ensure(
-        organization=verifier.organization,
-        username="kasubbag-umum",
-        name="Kasubbag Umum",
-        password="x",
-    )
-    org_actions.lane_assign(person=second, sop_id="poltekkes-jkt2-publikasi", lane_id="verifikator")
+    second = second_verifier(verifier.organization)
     return first.case, first, verifier, second
 
 

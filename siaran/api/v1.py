@@ -237,7 +237,7 @@ def task_list(request):
 def _case(request, case_id: int) -> Case:
     case = (
         visible_cases(request.person)
-        .select_related("sop_version", "created_by")
+        .select_related("sop_version", "current_run")
         .filter(pk=case_id)
         .first()
     )
@@ -261,7 +261,7 @@ def case_summary(case: Case) -> dict:
 def case_detail(case: Case) -> dict:
     sop = definition(case.sop_version)
     state = CaseState.from_dict(case.state)
-    run = case.runs.filter(finished_at=None).order_by("started_at").first()
+    run = case.current_run
     step = None
     if run is not None:
         current = sop.step(run.step_id)

@@ -87,10 +87,6 @@ class StepRun(models.Model):
             )
         ]
 
-    @property
-    def is_open(self) -> bool:
-        return self.finished_at is None
-
 
 class CaseEvent(models.Model):
     """The case's timeline: every start, decision, send-back, comment and upload."""

@@ -121,13 +121,13 @@ def case_new(request: HttpRequest):
 @login_required
 def case_detail(request: HttpRequest, case_id: int):
     person = _person(request)
-    case = visible_cases(person).select_related("sop_version", "created_by").filter(pk=case_id)
+    case = visible_cases(person).select_related("sop_version", "current_run").filter(pk=case_id)
     case = case.first()
     if case is None:
         raise Http404
     sop = definition(case.sop_version)
     state = CaseState.from_dict(case.state)
-    run = case.runs.filter(finished_at=None).order_by("started_at").first()
+    run = case.current_run
     step = sop.step(run.step_id) if run else None
     my_lanes = lanes_of(person, case.sop_id)
     can_act = bool(step and step.lane in my_lanes)

@@ -1,6 +1,5 @@
 """Institutions, their units and people, who sits in which lane, and who stands in (Plh.)."""
 
-import datetime as dt
 import hashlib
 
 from django.conf import settings
@@ -120,6 +119,3 @@ class Acting(models.Model):
                 condition=models.Q(ends__gte=models.F("starts")), name="acting_dates_in_order"
             )
         ]
-
-    def covers(self, day: dt.date) -> bool:
-        return self.starts <= day <= self.ends
