@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from siaran.cases import actions
 from siaran.cases.definitions import pin
-from siaran.cases.models import Case, StepRun
+from siaran.cases.models import Case, CaseEvent
 from siaran.cases.selectors import open_tasks
 from siaran.core import sops
 from siaran.orgs.models import Organization, Person
@@ -222,11 +222,10 @@ TRANSITION_PROFILE = {
     ("django/db/backends/utils.py", "_execute"): "database driver (all statements but COMMIT)",
     ("django/db/backends/base/base.py", "commit"): "COMMIT",
     ("django/db/models/sql/compiler.py", "as_sql"): "ORM: compiling SQL",
-    ("siaran/cases/actions.py", "_visible_case"): "_visible_case() (visible_cases + SELECT)",
-    ("siaran/cases/actions.py", "actor_for"): "actor_for() (lanes_of SELECT)",
+    ("siaran/cases/actions.py", "_load_case"): "_load_case() (SELECT case, SELECT lanes)",
+    ("siaran/orgs/selectors.py", "lanes_of"): "lanes_of() (SELECT lanes)",
     ("siaran/sop/engine.py", "advance"): "engine.advance()",
-    ("siaran/cases/actions.py", "_save_state"): "_save_state() (UPDATE case)",
-    ("siaran/cases/actions.py", "_record"): "_record() (step rows + events)",
+    ("siaran/cases/actions.py", "_apply"): "_apply() (UPDATE case, INSERT events)",
     ("siaran/sop/timing.py", "due"): "WorkCalendar.due()",
 }
 
@@ -397,6 +396,10 @@ CASE_COLUMNS = [
     "status",
     "state",
     "current_step",
+    "current_lane",
+    "current_round",
+    "current_since",
+    "current_due",
     "rework_count",
     "lock_version",
     "last_event",
@@ -405,22 +408,21 @@ CASE_COLUMNS = [
     "updated_at",
     "closed_at",
 ]
-RUN_COLUMNS = [
+STEP_COLUMNS = [  # a finished step visit is a step_done event
     "id",
     "case",
-    "organization",
-    "sop_id",
+    "seq",
+    "kind",
     "step_id",
-    "lane_id",
+    "outcome",
+    "actor",
+    "note",
     "round",
+    "to_step",
+    "at",
+    "lane_id",
     "started_at",
     "due_at",
-    "finished_at",
-    "outcome",
-    "note",
-    "actor",
-    "on_behalf_of",
-    "claimed_by",
 ]
 
 
@@ -446,7 +448,8 @@ def _write(model, names: list[str], rows: list[tuple]) -> None:
 
 
 def bulk_load(world: World, count: int, rng: random.Random) -> list[int]:
-    """`count` RSPON cases with RUNS_PER_CASE step rows each; a tenth still running."""
+    """`count` RSPON cases with RUNS_PER_CASE finished step rows each; a tenth still running
+    (their open step is on the case row, as the app keeps it)."""
     sop = sops.find(SOP_ID)
     version = pin(SOP_ID)
     lanes = {step.id: step.lane for step in sop.steps}
@@ -459,7 +462,7 @@ def bulk_load(world: World, count: int, rng: random.Random) -> list[int]:
     channels = json.dumps(["instagram", "facebook", "x", "youtube"])
     now = timezone.now()
     first_case = (Case.objects.aggregate(top=Max("id"))["top"] or 0) + 1
-    first_run = (StepRun.objects.aggregate(top=Max("id"))["top"] or 0) + 1
+    first_run = (CaseEvent.objects.aggregate(top=Max("id"))["top"] or 0) + 1
     chunk = 5_000
     for start in range(0, count, chunk):
         cases, runs = [], []
@@ -474,6 +477,7 @@ def bulk_load(world: World, count: int, rng: random.Random) -> list[int]:
             else:
                 step, snapshot = "", world.snapshots["end"]
                 closed = created + dt.timedelta(days=3)
+            since = created + dt.timedelta(hours=3 * RUNS_PER_CASE) if active else None
             cases.append(
                 (
                     case_id,
@@ -488,9 +492,13 @@ def bulk_load(world: World, count: int, rng: random.Random) -> list[int]:
                     snapshot["status"],
                     snapshot["state"],
                     step,
+                    lanes[step] if active else "",
+                    1 if active else 0,
+                    since,
+                    since + dt.timedelta(hours=8) if active else None,
                     snapshot["rework_count"],
                     snapshot["lock_version"],
-                    snapshot["last_event"],
+                    RUNS_PER_CASE,
                     starter.pk,
                     created,
                     closed or created + dt.timedelta(hours=30),
@@ -498,36 +506,34 @@ def bulk_load(world: World, count: int, rng: random.Random) -> list[int]:
                 )
             )
             for index in range(RUNS_PER_CASE):
-                is_open = active and index == RUNS_PER_CASE - 1
-                run_step = step if is_open else history[index % len(history)]
+                run_step = history[index % len(history)]
                 started = created + dt.timedelta(hours=3 * index)
                 runs.append(
                     (
                         first_run + number * RUNS_PER_CASE + index,
                         case_id,
-                        organization,
-                        SOP_ID,
+                        index + 1,
+                        "step_done",
                         run_step,
-                        lanes[run_step],
+                        outcomes[run_step],
+                        world.people[lanes[run_step]].pk,
+                        "",
                         1 + index // len(history),
+                        "",
+                        started + dt.timedelta(hours=2),
+                        lanes[run_step],
                         started,
                         started + dt.timedelta(hours=8),
-                        None if is_open else started + dt.timedelta(hours=2),
-                        "" if is_open else outcomes[run_step],
-                        "",
-                        None if is_open else world.people[lanes[run_step]].pk,
-                        None,
-                        None,
                     )
                 )
         with transaction.atomic():
             _write(Case, CASE_COLUMNS, cases)
-            _write(StepRun, RUN_COLUMNS, runs)
+            _write(CaseEvent, STEP_COLUMNS, runs)
     with connection.cursor() as cursor:
-        for sql in connection.ops.sequence_reset_sql(no_style(), [Case, StepRun]):
+        for sql in connection.ops.sequence_reset_sql(no_style(), [Case, CaseEvent]):
             cursor.execute(sql)
         if connection.vendor == "postgresql":
-            for model in (Case, StepRun):
+            for model in (Case, CaseEvent):
                 cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
         else:
             cursor.execute("ANALYZE")
@@ -570,7 +576,7 @@ INBOX_PROFILE = {
     ("siaran/cases/selectors.py", "open_tasks"): "open_tasks() building its query",
     ("siaran/cases/selectors.py", "visible_cases"): "visible_cases() building its query",
     ("siaran/cases/views.py", "_startable_sops"): "_startable_sops()",
-    ("siaran/orgs/selectors.py", "lane_memberships"): "lane_memberships()",
+    ("siaran/orgs/selectors.py", "_seat_rows"): "_seat_rows() (SELECT seats)",
 }
 
 
@@ -580,7 +586,7 @@ def measure_inbox(world: World, config: Config) -> dict:
     case_ids = bulk_load(world, config.inbox_cases, rng)
     loaded = time.monotonic() - began
     person = world.people[INBOX_LANE]
-    tasks = open_tasks(person).count()
+    tasks = len(open_tasks(person))
     log(
         f"loaded {len(case_ids):,} cases, {len(case_ids) * RUNS_PER_CASE:,} step rows "
         f"in {loaded:.0f} s; {tasks} open tasks in the inbox"
@@ -622,8 +628,8 @@ def measure_inbox(world: World, config: Config) -> dict:
     slowest = max(inbox_queries, key=lambda q: float(q["time"]))
     return {
         "cases": Case.objects.count(),
-        "step_runs": StepRun.objects.count(),
-        "open_runs": StepRun.objects.filter(finished_at=None).count(),
+        "step_runs": CaseEvent.objects.filter(kind="step_done").count(),
+        "open_runs": Case.objects.filter(status="active").count(),
         "inbox_tasks": tasks,
         "load_s": round(loaded, 1),
         "requests": config.requests,

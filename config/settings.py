@@ -91,7 +91,7 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # locks a login out after repeated failures
-    "django.contrib.auth.backends.ModelBackend",
+    "siaran.orgs.backends.PersonBackend",
 ]
 AXES_FAILURE_LIMIT = int(env("SIARAN_LOGIN_FAILURES", "5"))
 AXES_COOLOFF_TIME = float(env("SIARAN_LOGIN_COOLOFF_HOURS", "0.25"))

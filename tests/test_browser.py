@@ -161,13 +161,12 @@ def test_case_reaches_upload_after_one_send_back(browser, site, sop_id, viewport
 
         for _turn in range(30):
             case.refresh_from_db()
-            run = case.runs.get(finished_at=None)
-            assert run.step_id == case.current_step
+            step_id, lane_id = case.current_step, case.current_lane
             # The page names the lane that waits, in the SOP's own (Indonesian) words.
-            lane_name = next(lane.name for lane in sop.lanes if lane.id == run.lane_id)
+            lane_name = next(lane.name for lane in sop.lanes if lane.id == lane_id)
             expect(page.locator("#current-step")).to_contain_text(lane_name)
 
-            waiting = f"{prefix}-{run.lane_id}"
+            waiting = f"{prefix}-{lane_id}"
             if waiting != user:
                 expect(page.locator("#current-step")).to_contain_text(f"Menunggu {lane_name}.")
                 _log_out(page)
@@ -177,18 +176,18 @@ def test_case_reaches_upload_after_one_send_back(browser, site, sop_id, viewport
             expect(page).to_have_url(case_url)
             assert page.locator("html").get_attribute("lang") == "id"
             form = page.locator("#decide-form")
-            expect(form.locator("input[name=run]")).to_have_value(str(run.pk))
+            expect(form.locator("input[name=seen]")).to_have_value(str(case.lock_version))
             if viewport == "phone":
                 _assert_fits_phone(page)
-            shots.take(run.step_id)
-            if run.step_id == UPLOAD:
+            shots.take(step_id)
+            if step_id == UPLOAD:
                 break
 
-            if run.step_id == review and not sent_back:
+            if step_id == review and not sent_back:
                 form.locator("textarea[name=note]").fill(REJECTION_NOTE)
                 outcome = "tidak"
             else:
-                outcome = "ya" if sop.step(run.step_id).kind == "review" else "done"
+                outcome = "ya" if sop.step(step_id).kind == "review" else "done"
             with page.expect_navigation(url=case_url):
                 form.locator(f"button[name=outcome][value='{outcome}']").click()
             expect(page.locator(".alert-success")).to_be_visible()

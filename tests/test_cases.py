@@ -4,7 +4,7 @@ import pytest
 
 from siaran.cases import actions
 from siaran.cases.actions import ActionError
-from siaran.cases.models import Case, CaseEvent, StepRun
+from siaran.cases.models import Case, CaseEvent
 from siaran.cases.selectors import open_tasks, visible_cases
 from siaran.orgs import actions as org_actions
 from tests.conftest import second_verifier
@@ -21,8 +21,7 @@ def walk(case, people, prefix, decisions):
             outcome, note = decisions[step].pop(0)
         else:
             outcome, note = ("publish" if step == "upload" else None), ""
-        run = case.runs.get(finished_at=None)
-        person = people[f"{prefix}-{run.lane_id}"]
+        person = people[f"{prefix}-{case.current_lane}"]
         if outcome is None:
             from siaran.cases.definitions import definition
 
@@ -45,15 +44,18 @@ def test_poltekkes_case_from_start_to_published_with_one_rejection(demo):
     kinds = list(case.events.values_list("kind", flat=True))
     assert kinds.count("sent_back") == 1 and kinds[-1] == "case_ended"
     assert list(case.events.values_list("seq", flat=True)) == list(range(1, len(kinds) + 1))
-    assert not case.runs.filter(finished_at=None).exists()
-    design_rounds = list(case.runs.filter(step_id="design").values_list("round", flat=True))
-    assert design_rounds == [1, 2]
+    assert (case.current_step, case.current_lane, case.current_due) == ("", "", None)
+    design = case.events.filter(kind="step_done", step_id="design").order_by("seq")
+    assert [e.round for e in design] == [1, 2]
+    # Each finished visit keeps its lane, start and due time beside its end.
+    for event in case.events.filter(kind="step_done"):
+        assert event.lane_id and event.started_at <= event.at and event.due_at > event.started_at
 
 
 @pytest.mark.django_db
 def test_refusals_change_nothing(demo):
     case = Case.objects.get(title="Poster Hari Stroke Sedunia")  # at the directors' review
-    before = (case.lock_version, case.events.count(), StepRun.objects.count())
+    before = (case.lock_version, CaseEvent.objects.count(), case.current_since)
     checks = [
         (demo["rspon-tim-humas"], "ya", "", 403),  # not their lane
         (demo["rspon-direksi"], "tidak", "", 422),  # a "no" needs a reason
@@ -65,17 +67,17 @@ def test_refusals_change_nothing(demo):
             actions.case_decide(person=person, case_id=case.pk, outcome=outcome, note=note)
         assert error.value.status == status, (person, outcome)
     case.refresh_from_db()
-    assert (case.lock_version, case.events.count(), StepRun.objects.count()) == before
+    assert (case.lock_version, CaseEvent.objects.count(), case.current_since) == before
 
 
 @pytest.mark.django_db
 def test_a_double_click_moves_the_case_once(demo):
     case = Case.objects.get(title="Poster Hari Stroke Sedunia")
-    run = case.runs.get(finished_at=None)
+    seen = case.lock_version
     director = demo["rspon-direksi"]
-    actions.case_decide(person=director, case_id=case.pk, outcome="ya", run_id=run.pk)
+    actions.case_decide(person=director, case_id=case.pk, outcome="ya", seen=seen)
     with pytest.raises(ActionError) as error:
-        actions.case_decide(person=director, case_id=case.pk, outcome="ya", run_id=run.pk)
+        actions.case_decide(person=director, case_id=case.pk, outcome="ya", seen=seen)
     assert error.value.status == 409 and error.value.code == "moved_on"
     assert case.events.filter(kind="step_done", step_id="director-review").count() == 1
 
@@ -96,8 +98,7 @@ def test_acting_official_is_recorded_as_plh(demo):
     actions.case_decide(person=stand_in, case_id=case.pk, outcome="ya")
     event = case.events.get(kind="step_done", step_id="director-review")
     assert event.actor == stand_in and event.on_behalf_of == director
-    run = case.runs.get(step_id="director-review")
-    assert run.on_behalf_of == director
+    assert event.lane_id == "direksi"
 
 
 @pytest.mark.django_db
@@ -127,14 +128,20 @@ def test_visibility(demo):
 def test_inbox_tasks_and_claims(demo):
     verifier = demo["poltekkes-jkt2-verifikator"]
     tasks = list(open_tasks(verifier))
-    assert [t.case.title for t in tasks] == ["Penerimaan Mahasiswa Baru 2027"]
+    assert [t.title for t in tasks] == ["Penerimaan Mahasiswa Baru 2027"]
     second = second_verifier(verifier.organization)
-    actions.step_claim(person=verifier, run_id=tasks[0].pk)
+    actions.step_claim(person=verifier, case_id=tasks[0].pk)
     with pytest.raises(ActionError) as error:
-        actions.step_claim(person=second, run_id=tasks[0].pk)
+        actions.step_claim(person=second, case_id=tasks[0].pk)
     assert error.value.status == 409
-    actions.step_release(person=verifier, run_id=tasks[0].pk)
-    assert actions.step_claim(person=second, run_id=tasks[0].pk).claimed_by == second
+    actions.step_release(person=verifier, case_id=tasks[0].pk)
+    assert actions.step_claim(person=second, case_id=tasks[0].pk).claimed_by == second
+    # Someone outside the step's lane cannot take it; finishing the step frees it.
+    with pytest.raises(ActionError) as error:
+        actions.step_claim(person=demo["poltekkes-jkt2-pengarah"], case_id=tasks[0].pk)
+    assert error.value.status == 403
+    actions.case_decide(person=second, case_id=tasks[0].pk, outcome="ya")
+    assert Case.objects.get(pk=tasks[0].pk).claimed_by is None
 
 
 @pytest.mark.django_db
@@ -158,7 +165,8 @@ def test_withdraw_and_cancel(demo):
     assert error.value.status == 403
     actions.case_withdraw(person=demo["rspon-unit-kerja"], case_id=case.pk, note="Acara ditunda")
     case.refresh_from_db()
-    assert case.status == "withdrawn" and not case.runs.filter(finished_at=None).exists()
+    assert case.status == "withdrawn" and not case.current_lane
+    assert case.pk not in {task.pk for task in open_tasks(demo["rspon-tim-humas"])}
     other = Case.objects.get(title="Poster Hari Stroke Sedunia")
     with pytest.raises(ActionError):
         actions.case_cancel(person=demo["rspon-direksi"], case_id=other.pk, note="x")
@@ -174,3 +182,22 @@ def test_demo_is_idempotent(demo):
     count = Case.objects.count()
     call_command("demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert Case.objects.count() == count == 6
+
+
+@pytest.mark.django_db
+def test_a_transition_writes_what_the_orm_reads_back(demo):
+    """The transition path writes with hand-built SQL: every value must read back equal."""
+    case = Case.objects.get(title="Poster Hari Stroke Sedunia")
+    moved = actions.case_decide(person=demo["rspon-direksi"], case_id=case.pk, outcome="ya")
+    stored = Case.objects.get(pk=case.pk)
+    for field in Case._meta.concrete_fields:
+        assert getattr(stored, field.attname) == getattr(moved, field.attname), field.name
+    assert stored.current_step == "upload" and stored.current_lane == "tim-humas"
+    assert stored.current_due > stored.current_since == stored.updated_at
+    done = stored.events.get(kind="step_done", step_id="director-review")
+    assert (done.lane_id, done.started_at, done.due_at) == (
+        "direksi",
+        case.current_since,
+        case.current_due,
+    )
+    assert done.at == stored.current_since and done.actor == demo["rspon-direksi"]

@@ -39,15 +39,15 @@ def test_a_director_approves_from_the_case_page(client, demo):
     page = client.get(f"/cases/{case.pk}/").content.decode()
     assert 'name="outcome" value="ya"' in page and 'name="outcome" value="tidak"' in page
     assert "Video/Poster yang Telah Disunting" in page  # inputs as a checklist
-    run = re.search(r'name="run" value="(\d+)"', page).group(1)
+    seen = re.search(r'name="seen" value="(\d+)"', page).group(1)
     no_reason = client.post(
-        f"/cases/{case.pk}/decide/", {"outcome": "tidak", "run": run}, follow=True
+        f"/cases/{case.pk}/decide/", {"outcome": "tidak", "seen": seen}, follow=True
     )
     assert "memerlukan catatan" in no_reason.content.decode()
-    client.post(f"/cases/{case.pk}/decide/", {"outcome": "ya", "run": run})
+    client.post(f"/cases/{case.pk}/decide/", {"outcome": "ya", "seen": seen})
     case.refresh_from_db()
     assert case.current_step == "upload"
-    again = client.post(f"/cases/{case.pk}/decide/", {"outcome": "ya", "run": run}, follow=True)
+    again = client.post(f"/cases/{case.pk}/decide/", {"outcome": "ya", "seen": seen}, follow=True)
     assert "sudah bergerak" in again.content.decode() or "moved on" in again.content.decode()
     timeline = client.get(f"/cases/{case.pk}/").content.decode()
     assert "dr. Hendra Gunawan" in timeline
@@ -187,3 +187,39 @@ def test_inbox_pages_through_many_steps(client, demo):
     assert first.count('class="list-group-item ') >= 50 and "?page=2" in first
     second = client.get("/tasks/?page=2").content.decode()
     assert "?page=1" in second and "Kasus 54" in second + first
+
+
+@pytest.mark.django_db
+def test_taking_and_releasing_a_step_from_the_inbox(demo):
+    from tests.conftest import second_verifier
+
+    case = Case.objects.get(title="Penerimaan Mahasiswa Baru 2027")  # waits on Verifikator
+    second_verifier(case.organization)
+    me, colleague = login(Client(), "poltekkes-jkt2-verifikator"), Client()
+    colleague.force_login(case.organization.people.get(user__username="kasubbag-umum").user)
+    page = me.get("/tasks/").content.decode()
+    assert f'form="claim-form" name="case" value="{case.pk}"' in page
+    me.post("/tasks/claim/", {"case": case.pk})
+    assert Case.objects.get(pk=case.pk).claimed_by.user.username == "poltekkes-jkt2-verifikator"
+    theirs = colleague.get("/tasks/").content.decode()
+    assert "Diambil rekan" in theirs or "Taken by colleagues" in theirs
+    assert f'value="{case.pk}"' not in theirs.split('id="tasks"')[1].split("</div>\n\n")[0]
+    refused = colleague.post("/tasks/claim/", {"case": case.pk}, follow=True).content.decode()
+    assert "sudah mengambil" in refused or "already taken" in refused
+    me.post("/tasks/release/", {"case": case.pk})
+    assert Case.objects.get(pk=case.pk).claimed_by is None
+    assert me.post("/tasks/claim/", {"case": "x"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_inbox_search_takes_the_text_literally(client, demo):
+    from siaran.cases import actions
+
+    director = demo["poltekkes-jkt2-pengarah"]
+    for title in ("Diskon 50% wisuda", "Diskon 505 wisuda", "Kuota_A", "KuotaBA"):
+        actions.case_start(person=director, sop_id="poltekkes-jkt2-publikasi", title=title)
+    login(client, "poltekkes-jkt2-pengarah")
+    tasks = client.get("/tasks/", {"q": "50%"}).content.decode().split('id="tasks"')[1]
+    assert "Diskon 50% wisuda" in tasks and "Diskon 505" not in tasks
+    tasks = client.get("/tasks/", {"q": "kuota_"}).content.decode().split('id="tasks"')[1]
+    assert "Kuota_A" in tasks and "KuotaBA" not in tasks

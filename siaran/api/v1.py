@@ -105,7 +105,8 @@ class CaseIn(Schema):
 class ActionIn(Schema):
     outcome: str
     note: str = ""
-    run: int | None = None  # the step visit the client saw; guards against double submits
+    # The step visit the client saw (`step.run` of the case): a double submit changes nothing.
+    run: int | None = None
 
 
 class ContentIn(Schema):
@@ -176,7 +177,7 @@ def case_action(request, case_id: int, body: ActionIn):
         case_id=case_id,
         outcome=body.outcome,
         note=body.note,
-        run_id=body.run,
+        seen=body.run,
     )
     return case_detail(_case(request, case_id))
 
@@ -216,18 +217,18 @@ def task_list(request):
     """The open steps in my lanes, soonest due first."""
     return [
         {
-            "run": run.pk,
-            "case": run.case_id,
-            "title": run.case.title,
-            "sop": run.sop_id,
-            "step": run.step_id,
-            "lane": run.lane_id,
-            "round": run.round,
-            "started_at": run.started_at,
-            "due_at": run.due_at,
-            "claimed_by": run.claimed_by.user.username if run.claimed_by else None,
+            "run": case.lock_version,
+            "case": case.pk,
+            "title": case.title,
+            "sop": case.sop_id,
+            "step": case.current_step,
+            "lane": case.current_lane,
+            "round": case.current_round,
+            "started_at": case.current_since,
+            "due_at": case.current_due,
+            "claimed_by": case.claimed_by_username,
         }
-        for run in open_tasks(request.person)
+        for case in open_tasks(request.person)
     ]
 
 
@@ -237,7 +238,8 @@ def task_list(request):
 def _case(request, case_id: int) -> Case:
     case = (
         visible_cases(request.person)
-        .select_related("sop_version", "current_run")
+        .select_related("sop_version")
+        .defer("sop_version__text")
         .filter(pk=case_id)
         .first()
     )
@@ -261,19 +263,18 @@ def case_summary(case: Case) -> dict:
 def case_detail(case: Case) -> dict:
     sop = definition(case.sop_version)
     state = CaseState.from_dict(case.state)
-    run = case.current_run
     step = None
-    if run is not None:
-        current = sop.step(run.step_id)
+    if case.current_step:
+        current = sop.step(case.current_step)
         step = {
             "id": current.id,
             "no": current.no,
             "activity": current.activity,
             "lane": current.lane,
             "kind": current.kind,
-            "run": run.pk,
-            "round": run.round,
-            "due_at": run.due_at,
+            "run": case.lock_version,
+            "round": case.current_round,
+            "due_at": case.current_due,
             "outcomes": [
                 {
                     "id": outcome.id,

@@ -9,28 +9,29 @@ a conflict, on SQLite and on PostgreSQL alike.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import os
 import re
 import secrets
 
 import filetype
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from siaran.core.sops import translate
-from siaran.orgs.models import OrgSop, Person, Unit
-from siaran.orgs.selectors import lanes_of
+from siaran.core.sql import Increment, Table
+from siaran.orgs.models import OrgSop, Person, SopVersion, Unit
+from siaran.orgs.selectors import lanes_from, lanes_of, seats_sql
 from siaran.sop import engine
 from siaran.sop.engine import Actor, CaseState, Refused, Transition
 from siaran.sop.model import Sop
 from siaran.sop.timing import WorkCalendar
 
-from .definitions import definition, pin
-from .models import Attachment, Case, CaseEvent, Comment, ContentVersion, SeenVersion, StepRun
+from .definitions import definition, definition_of, pin
+from .models import Attachment, Case, CaseEvent, Comment, ContentVersion, SeenVersion
 from .selectors import can_see, visible_cases
 
 
@@ -140,10 +141,8 @@ def case_start(
             channels=chosen,
             desired_date=desired_date,
             state=transition.state.as_dict(),
-            current_step=transition.state.current[0],
             created_by=person,
         )
-        case.organization = person.organization
         ContentVersion.objects.create(
             case=case, number=1, title=title, narrative=case.description, created_by=person
         )
@@ -157,23 +156,22 @@ def case_decide(
     case_id: int,
     outcome: str,
     note: str = "",
-    run_id: int | None = None,
+    seen: int | None = None,
     now: dt.datetime | None = None,
 ) -> Case:
     """Finish the case's current step with one of its outcomes.
 
-    `run_id` is the step visit the person saw: if it has already been finished (a
-    double click, or a colleague a second earlier), nothing happens and they are told.
+    `seen` is the case's `lock_version` on the page or in the client that decided: if the
+    step was finished since (a double click, or a colleague a second earlier), nothing
+    happens and they are told.
     """
     now = now or timezone.now()
-    case, lanes = _load_case(person, case_id)
-    if run_id is not None and run_id != case.current_run_id:
+    case, lanes, sop = _load_case(person, case_id)
+    if seen is not None and seen != case.lock_version:
         raise _moved_on()
-    sop = definition(case.sop_version)
     state = CaseState.from_dict(case.state)
+    actor, on_behalf = actor_for(person, lanes, case.current_lane)
     step_id = state.current[0] if len(state.current) == 1 else None
-    lane = sop.step(step_id).lane if step_id in {s.id for s in sop.steps} else None
-    actor, on_behalf = actor_for(person, lanes, lane)
     try:
         transition = engine.advance(sop, state, actor, outcome, step=step_id, note=note or "")
     except Refused as refusal:
@@ -205,27 +203,30 @@ def case_cancel(*, person: Person, case_id: int, note: str, now=None) -> Case:
     )
 
 
-def step_claim(*, person: Person, run_id: int) -> StepRun:
-    """Take an open step of one's lane from the team queue, so colleagues leave it."""
-    run = _open_run(person, run_id)
-    if run.lane_id not in lanes_of(person, run.sop_id):
+def step_claim(*, person: Person, case_id: int) -> Case:
+    """Take a case's open step from the team queue, so colleagues leave it."""
+    case, lanes, _sop = _load_case(person, case_id)
+    if case.status != "active" or case.current_lane not in lanes:
         raise ActionError(
             ActionError.FORBIDDEN, "not_your_lane", _("This step is not for your lane.")
         )
-    claimed = StepRun.objects.filter(pk=run.pk, finished_at__isnull=True, claimed_by__isnull=True)
-    if not claimed.update(claimed_by=person) and run.claimed_by_id != person.pk:
+    if case.claimed_by_id not in (None, person.pk):
         raise ActionError(
             ActionError.CONFLICT, "claimed", _("A colleague has already taken this step.")
         )
-    run.claimed_by = person
-    return run
+    # Still the same visit and still free: a colleague's claim or a transition wins.
+    free = Case.objects.filter(pk=case.pk, lock_version=case.lock_version, claimed_by=None)
+    if case.claimed_by_id is None and not free.update(claimed_by=person):
+        raise _moved_on()
+    case.claimed_by = person
+    return case
 
 
-def step_release(*, person: Person, run_id: int) -> StepRun:
-    run = _open_run(person, run_id)
-    StepRun.objects.filter(pk=run.pk, claimed_by=person).update(claimed_by=None)
-    run.claimed_by = None
-    return run
+def step_release(*, person: Person, case_id: int) -> Case:
+    case, _lanes, _sop = _load_case(person, case_id)
+    Case.objects.filter(pk=case.pk, claimed_by=person).update(claimed_by=None)
+    case.claimed_by = None
+    return case
 
 
 def content_save(
@@ -273,7 +274,7 @@ CAPTION_LIMITS = {  # characters each platform allows in a post's caption
 
 def comment_add(*, person: Person, case_id: int, text: str) -> Comment:
     """Anyone who sees the case may comment; @username mentions a colleague who sees it too."""
-    case, _lanes = _load_case(person, case_id)
+    case, _lanes, _sop = _load_case(person, case_id)
     text = (text or "").strip()
     if not text:
         raise ActionError(ActionError.INVALID, "empty", _("Write something first."))
@@ -365,24 +366,42 @@ def attachment_add(*, person: Person, case_id: int, upload) -> Attachment:
 # -- inside ---------------------------------------------------------------------------
 
 
-def _load_case(person: Person, case_id: int) -> tuple[Case, dict[str, Person | None]]:
-    """The case if `person` may see it, with their lanes in its SOP: two queries."""
-    case = (
-        Case.objects.select_related("sop_version", "organization")
-        .filter(pk=case_id, organization_id=person.organization_id)
-        .first()
-    )
-    lanes = lanes_of(person, case.sop_id) if case else {}
+_CASES = Table(Case)
+_EVENTS = Table(CaseEvent)
+
+
+def _load_case(person: Person, case_id: int) -> tuple[Case, dict[str, Person | None], Sop]:
+    """The case if `person` may see it, with their lanes in its SOP and its definition.
+
+    One statement: the case, its SOP version's digest and the person's seats in its SOP,
+    one row per seat (or one row with no seat).
+    """
+    seats, seat_params = seats_sql(person)
+    with connection.cursor() as cursor:
+        cursor.execute(_load_case_sql(seats), [*seat_params, case_id, person.organization_id])
+        rows = cursor.fetchall()
+    case = _CASES.from_row(rows[0]) if rows else None
+    lanes = lanes_from(person, [row[-2:] for row in rows if row[-2] is not None])
     if case is None or not can_see(person, case, lanes):
         raise ActionError(ActionError.NOT_FOUND, "not_found", _("No such case."))
-    return case, lanes
+    return case, lanes, definition_of(rows[0][-3], case.sop_version_id)
+
+
+@functools.cache
+def _load_case_sql(seats: str) -> str:
+    versions = connection.ops.quote_name(SopVersion._meta.db_table)
+    return (
+        f"SELECT {_CASES.columns('c')}, v.sha256, s.lane_id, s.person_id"  # noqa: S608
+        f" FROM {_CASES.name} c JOIN {versions} v ON v.id = c.sop_version_id"
+        f" LEFT JOIN ({seats}) s ON s.sop_id = c.sop_id"
+        " WHERE c.id = %s AND c.organization_id = %s"
+    )
 
 
 def _load_case_at_work(person: Person, case_id: int) -> tuple[Case, CaseState]:
     """A running case whose current step `person` may work on (content, files)."""
-    case, lanes = _load_case(person, case_id)
+    case, lanes, sop = _load_case(person, case_id)
     state = CaseState.from_dict(case.state)
-    sop = definition(case.sop_version)
     if state.closed:
         raise ActionError(ActionError.CONFLICT, "case_closed", _("This case is closed."))
     if not any(sop.step(s).lane in lanes for s in state.current):
@@ -394,21 +413,9 @@ def _load_case_at_work(person: Person, case_id: int) -> tuple[Case, CaseState]:
     return case, state
 
 
-def _open_run(person: Person, run_id: int) -> StepRun:
-    run = (
-        StepRun.objects.filter(pk=run_id, finished_at__isnull=True, case__in=visible_cases(person))
-        .select_related("case")
-        .first()
-    )
-    if run is None:
-        raise ActionError(ActionError.NOT_FOUND, "not_found", _("No such open step."))
-    return run
-
-
 def _close(person: Person, case_id: int, now, decide) -> Case:
     now = now or timezone.now()
-    case, lanes = _load_case(person, case_id)
-    sop = definition(case.sop_version)
+    case, lanes, sop = _load_case(person, case_id)
     state = CaseState.from_dict(case.state)
     actor, _on_behalf = actor_for(person, lanes)
     try:
@@ -443,77 +450,57 @@ def _apply(
     on_behalf: Person | None,
     now: dt.datetime,
 ) -> None:
-    """Write one transition: step visits, the case's new state, its timeline rows.
+    """Write one transition: the case's new state and open step, and its timeline rows.
 
-    Four statements for a plain step. The visit being finished must still be open and the
-    case must still be at the version it was read at; otherwise someone acted first (a
-    double click, a colleague a second earlier) and the whole transaction is undone.
+    Two statements. The case must still be at the version it was read at; otherwise
+    someone acted first (a double click, a colleague a second earlier) and nothing is
+    written. A `step_done` row keeps the finished visit: lane, start, due time, end.
     """
-    calendar = WorkCalendar(zone=case.organization.time_zone)
-    current_run = case.current_run_id
-    rows = []
-    for seq, event in enumerate(transition.events, case.last_event + 1):
-        actor = person if event.actor else None
-        rows.append(
-            CaseEvent(
-                case=case,
-                seq=seq,
-                kind=event.kind,
-                step_id=event.step or "",
-                outcome=event.outcome or "",
-                actor=actor,
-                on_behalf_of=on_behalf if event.actor else None,
-                note=event.note,
-                round=event.round,
-                to_step=event.to_step or "",
-                at=now,
-            )
-        )
-        if event.kind == engine.STEP_DONE:
-            finished = StepRun.objects.filter(pk=current_run, finished_at__isnull=True).update(
-                finished_at=now,
-                outcome=event.outcome,
-                note=event.note,
-                actor=actor,
-                on_behalf_of=on_behalf,
-            )
-            if not finished:
-                raise _moved_on()
-            current_run = None
-        elif event.kind == engine.STEP_ENTERED:
-            step = sop.step(event.step)
-            current_run = StepRun.objects.create(
-                case=case,
-                organization_id=case.organization_id,
-                sop_id=case.sop_id,
-                step_id=step.id,
-                lane_id=step.lane,
-                round=event.round,
-                started_at=now,
-                due_at=calendar.due(now, step.time),
-            ).pk
-        elif event.kind in (engine.CASE_WITHDRAWN, engine.CASE_CANCELLED):
-            StepRun.objects.filter(case=case, finished_at__isnull=True).update(
-                finished_at=now, outcome=event.kind, actor=actor, note=event.note
-            )
-            current_run = None
     state = transition.state
-    fields = {
+    values = {
+        "lock_version": Increment,
         "last_event": case.last_event + len(transition.events),
-        "current_run_id": current_run,
         "state": state.as_dict(),
         "status": state.status,
-        "current_step": state.current[0] if state.current else "",
         "rework_count": state.reworks,
         "closed_at": now if state.closed else None,
         "updated_at": now,
     }
-    updated = Case.objects.filter(pk=case.pk, lock_version=case.lock_version).update(
-        lock_version=F("lock_version") + 1, **fields
-    )
-    if not updated:
-        raise _moved_on()
-    CaseEvent.objects.bulk_create(rows)
-    for name, value in fields.items():
+    entered = [e.step for e in transition.events if e.kind == engine.STEP_ENTERED]
+    if state.closed or entered:
+        step = sop.step(entered[-1]) if entered and not state.closed else None
+        calendar = WorkCalendar(zone=person.organization.time_zone)
+        values.update(
+            current_step=step.id if step else "",
+            current_lane=step.lane if step else "",
+            current_round=state.visits[step.id] if step else 0,
+            current_since=now if step else None,
+            current_due=calendar.due(now, step.time) if step else None,
+            claimed_by_id=None,
+        )
+    rows = [
+        {
+            "case_id": case.pk,
+            "seq": seq,
+            "kind": event.kind,
+            "step_id": event.step or "",
+            "outcome": event.outcome or "",
+            "actor_id": person.pk if event.actor else None,
+            "on_behalf_of_id": on_behalf.pk if on_behalf and event.actor else None,
+            "note": event.note,
+            "round": event.round,
+            "to_step": event.to_step or "",
+            "at": now,
+            "lane_id": case.current_lane if event.kind == engine.STEP_DONE else "",
+            "started_at": case.current_since if event.kind == engine.STEP_DONE else None,
+            "due_at": case.current_due if event.kind == engine.STEP_DONE else None,
+        }
+        for seq, event in enumerate(transition.events, case.last_event + 1)
+    ]
+    with connection.cursor() as cursor:
+        if not _CASES.update(cursor, values, id=case.pk, lock_version=case.lock_version):
+            raise _moved_on()
+        _EVENTS.insert(cursor, rows)
+    values["lock_version"] = case.lock_version + 1
+    for name, value in values.items():
         setattr(case, name, value)
-    case.lock_version += 1

@@ -23,8 +23,14 @@ _parsed: dict[str, Sop] = {}  # sha256 -> definition; a version's text never cha
 
 
 def definition(version: SopVersion) -> Sop:
-    sop = _parsed.get(version.sha256)
+    return definition_of(version.sha256, version.pk)
+
+
+def definition_of(sha256: str, version_id: int) -> Sop:
+    """The definition of a stored version by its digest; its text is read on a miss only."""
+    sop = _parsed.get(sha256)
     if sop is None:
+        version = SopVersion.objects.get(pk=version_id, sha256=sha256)
         # A stored version was valid when pinned; the loader is the one way to read it.
-        sop = _parsed[version.sha256] = load_text(version.text, f"{version.sop_id} (pinned)")
+        sop = _parsed[sha256] = load_text(version.text, f"{version.sop_id} (pinned)")
     return sop

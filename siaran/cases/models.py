@@ -29,9 +29,14 @@ class Case(models.Model):
     rework_count = models.PositiveIntegerField(default=0)
     lock_version = models.PositiveIntegerField(default=0)  # bumped by every transition
     last_event = models.PositiveIntegerField(default=0)  # seq of the newest timeline event
-    # The open step visit; a page or client names it so that a stale click changes nothing.
-    current_run = models.ForeignKey(
-        "StepRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    # The open step visit, kept on the case so that a transition writes one case row and
+    # its timeline rows, and the inbox reads one table. Empty or null once closed.
+    current_lane = models.CharField(max_length=64, blank=True)
+    current_round = models.PositiveIntegerField(default=0)  # 1 the first time, 2 after a rework
+    current_since = models.DateTimeField(null=True, blank=True)
+    current_due = models.DateTimeField(null=True, blank=True)  # on the institution's calendar
+    claimed_by = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="claims"
     )
     created_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases_started")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -40,56 +45,27 @@ class Case(models.Model):
 
     class Meta:
         verbose_name = _("case")
-        indexes = [models.Index(fields=["organization", "status", "-created_at"])]
+        indexes = [
+            models.Index(fields=["organization", "status", "-created_at"]),
+            models.Index(fields=["created_by", "-created_at"], name="cases_started_by"),
+            # The inbox: open steps of my lanes, soonest due first.
+            models.Index(
+                fields=["organization", "sop_id", "current_lane", "current_due"],
+                condition=models.Q(status="active"),
+                name="open_steps_by_lane",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
 
 
-class StepRun(models.Model):
-    """One visit of a case to a step: who may act, when it is due, how it ended."""
-
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="runs")
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
-    sop_id = models.CharField(max_length=64)
-    step_id = models.CharField(max_length=64)
-    lane_id = models.CharField(max_length=64)
-    round = models.PositiveIntegerField(default=1)
-    started_at = models.DateTimeField()
-    due_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=64, blank=True)
-    note = models.TextField(blank=True)
-    actor = models.ForeignKey(
-        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    on_behalf_of = models.ForeignKey(
-        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    claimed_by = models.ForeignKey(
-        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="claims"
-    )
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["case", "step_id"],
-                condition=models.Q(finished_at__isnull=True),
-                name="one_open_run_per_step",
-            )
-        ]
-        indexes = [
-            # The inbox: open runs of my lanes, soonest due first.
-            models.Index(
-                fields=["organization", "sop_id", "lane_id", "due_at"],
-                condition=models.Q(finished_at__isnull=True),
-                name="open_runs_by_lane",
-            )
-        ]
-
-
 class CaseEvent(models.Model):
-    """The case's timeline: every start, decision, send-back, comment and upload."""
+    """The case's timeline: every start, decision, send-back and end.
+
+    A `step_done` event is also the record of the finished step visit: its lane, when it
+    began, when it was due and when it ended (`at`), for time taken against the standard.
+    """
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     seq = models.PositiveIntegerField()
@@ -106,6 +82,9 @@ class CaseEvent(models.Model):
     round = models.PositiveIntegerField(default=0)
     to_step = models.CharField(max_length=64, blank=True)
     at = models.DateTimeField()
+    lane_id = models.CharField(max_length=64, blank=True)  # step_done: the visit's lane
+    started_at = models.DateTimeField(null=True, blank=True)  # step_done: the visit began
+    due_at = models.DateTimeField(null=True, blank=True)  # step_done: it was due
 
     class Meta:
         ordering = ["case", "seq"]

@@ -5,8 +5,8 @@ from . import views
 app_name = "cases"
 urlpatterns = [
     path("tasks/", views.inbox, name="inbox"),
-    path("tasks/<int:run_id>/claim/", views.task_claim, name="claim"),
-    path("tasks/<int:run_id>/release/", views.task_release, name="release"),
+    path("tasks/claim/", views.task_claim, name="claim"),
+    path("tasks/release/", views.task_release, name="release"),
     path("cases/new/", views.case_new, name="new"),
     path("cases/<int:case_id>/", views.case_detail, name="detail"),
     path("cases/<int:case_id>/decide/", views.case_decide, name="decide"),

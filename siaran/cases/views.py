@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from siaran.core import sops
+from siaran.core.templatetags.siaran import localized
 from siaran.orgs.models import Person
 from siaran.orgs.selectors import lanes_of
 from siaran.sop.engine import CaseState
@@ -22,7 +23,7 @@ from . import actions
 from .actions import ActionError
 from .definitions import definition
 from .diff import version_diff
-from .selectors import open_tasks, seats_of, visible_cases
+from .selectors import open_tasks, seats_of, started_by, visible_cases
 
 
 def _person(request: HttpRequest) -> Person:
@@ -38,22 +39,17 @@ def inbox(request: HttpRequest):
     seats = seats_of(person)
     now = timezone.now()
     query = request.GET.get("q", "").strip()
-    tasks = open_tasks(person, seats)
-    if query:
-        tasks = tasks.filter(case__title__icontains=query)
     page = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
     page = max(page, 1)
-    tasks = list(tasks[(page - 1) * INBOX_PAGE : page * INBOX_PAGE + 1])
+    tasks = open_tasks(
+        person, seats, title=query, offset=(page - 1) * INBOX_PAGE, limit=INBOX_PAGE + 1
+    )
     more = len(tasks) > INBOX_PAGE
     tasks = tasks[:INBOX_PAGE]
     for task in tasks:
         sop = sops.find(task.sop_id)
-        task.step = sop.step(task.step_id) if sop else None
-        task.overdue = task.due_at < now
-    cases = visible_cases(person, seats)
-    started = cases.filter(created_by=person).only("title", "status").order_by("-created_at")
-    if query:
-        started = started.filter(title__icontains=query)
+        task.activity = localized(sop.step(task.current_step), "activity") if sop else ""
+        task.overdue = task.current_due < now
     return render(
         request,
         "cases/inbox.html",
@@ -62,8 +58,10 @@ def inbox(request: HttpRequest):
             "taken": [t for t in tasks if t.claimed_by_id not in (None, person.pk)],
             "page": page,
             "more": more,
-            "started": started[:20],
-            "found": cases.filter(title__icontains=query).only("title", "status")[:50]
+            "started": [] if query else started_by(person),  # a search shows "found"
+            "found": visible_cases(person, seats)
+            .filter(title__icontains=query)
+            .only("title", "status")[:50]
             if query
             else [],
             "query": query,
@@ -121,14 +119,18 @@ def case_new(request: HttpRequest):
 @login_required
 def case_detail(request: HttpRequest, case_id: int):
     person = _person(request)
-    case = visible_cases(person).select_related("sop_version", "current_run").filter(pk=case_id)
-    case = case.first()
+    case = (
+        visible_cases(person)
+        .select_related("sop_version")
+        .defer("sop_version__text")
+        .filter(pk=case_id)
+        .first()
+    )
     if case is None:
         raise Http404
     sop = definition(case.sop_version)
     state = CaseState.from_dict(case.state)
-    run = case.current_run
-    step = sop.step(run.step_id) if run else None
+    step = sop.step(case.current_step) if case.current_step else None
     my_lanes = lanes_of(person, case.sop_id)
     can_act = bool(step and step.lane in my_lanes)
     versions = list(case.versions.order_by("number").prefetch_related("media"))
@@ -139,14 +141,9 @@ def case_detail(request: HttpRequest, case_id: int):
     if seen and seen < content.number:
         changes = version_diff(versions[seen - 1], content)
     events = list(case.events.select_related("actor", "on_behalf_of").order_by("seq"))
-    durations = {
-        (r.step_id, r.round): r for r in case.runs.exclude(finished_at=None).order_by("pk")
-    }
+    steps = {s.id: s for s in sop.steps}
     for event in events:
-        event.run = (
-            durations.get((event.step_id, event.round)) if event.kind == "step_done" else None
-        )
-        event.step = sop.step(event.step_id) if event.step_id in {s.id for s in sop.steps} else None
+        event.step = steps.get(event.step_id)
     return render(
         request,
         "cases/detail.html",
@@ -154,11 +151,10 @@ def case_detail(request: HttpRequest, case_id: int):
             "case": case,
             "sop": sop,
             "state": state,
-            "run": run,
             "step": step,
             "can_act": can_act,
             "acting_for": my_lanes.get(step.lane) if can_act else None,
-            "overdue": bool(run and run.due_at < timezone.now()),
+            "overdue": bool(step and case.current_due < timezone.now()),
             "content": content,
             "versions": versions,
             "events": events,
@@ -187,7 +183,7 @@ def _act(request: HttpRequest, call, success: str = "") -> None:
 @login_required
 @require_POST
 def case_decide(request: HttpRequest, case_id: int):
-    run_id = request.POST.get("run", "")
+    seen = request.POST.get("seen", "")
     _act(
         request,
         lambda: actions.case_decide(
@@ -195,7 +191,7 @@ def case_decide(request: HttpRequest, case_id: int):
             case_id=case_id,
             outcome=request.POST.get("outcome", ""),
             note=request.POST.get("note", ""),
-            run_id=int(run_id) if run_id.isdigit() else None,
+            seen=int(seen) if seen.isdigit() else None,
         ),
         _("Saved. The case has moved on."),
     )
@@ -276,13 +272,22 @@ def content_save(request: HttpRequest, case_id: int):
 
 @login_required
 @require_POST
-def task_claim(request: HttpRequest, run_id: int):
-    _act(request, lambda: actions.step_claim(person=_person(request), run_id=run_id))
+def task_claim(request: HttpRequest):
+    case_id = _case_id(request)
+    _act(request, lambda: actions.step_claim(person=_person(request), case_id=case_id))
     return redirect("cases:inbox")
 
 
 @login_required
 @require_POST
-def task_release(request: HttpRequest, run_id: int):
-    _act(request, lambda: actions.step_release(person=_person(request), run_id=run_id))
+def task_release(request: HttpRequest):
+    case_id = _case_id(request)
+    _act(request, lambda: actions.step_release(person=_person(request), case_id=case_id))
     return redirect("cases:inbox")
+
+
+def _case_id(request: HttpRequest) -> int:
+    value = request.POST.get("case", "")
+    if not value.isdigit():
+        raise Http404
+    return int(value)

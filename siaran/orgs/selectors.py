@@ -4,32 +4,58 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db import connection
 from django.utils import timezone
 
-from .models import Acting, LaneMember, Person
+from .models import Acting, LaneMember, OrgSop, Person
+
+# The one rule for lane seats, read on every transition and every page; plain SQL
+# because compiling it through the ORM cost more than running it (bench/README.md).
+# A seat is held by the person themself, or by whoever stands in for them that day.
+_SEATS = (
+    f"SELECT o.sop_id, m.lane_id, m.person_id"  # noqa: S608 (table names from the models)
+    f" FROM {LaneMember._meta.db_table} m JOIN {OrgSop._meta.db_table} o ON o.id = m.org_sop_id"
+    f" WHERE o.organization_id = %s AND o.active = %s AND (m.person_id = %s OR m.person_id IN"
+    f" (SELECT a.for_person_id FROM {Acting._meta.db_table} a"
+    f" WHERE a.person_id = %s AND a.starts <= %s AND a.ends >= %s))"
+)
 
 
-def lane_memberships(person: Person, day: dt.date | None = None) -> QuerySet[LaneMember]:
-    """The lane seats `person` holds on `day`: their own and those of whom they stand in for."""
-    day = day or timezone.localdate()
-    standing_in = Acting.objects.filter(person=person, starts__lte=day, ends__gte=day).values(
-        "for_person"
-    )
-    return LaneMember.objects.filter(
-        Q(person=person) | Q(person__in=standing_in),
-        org_sop__organization_id=person.organization_id,
-        org_sop__active=True,
-    )
+def seats_sql(person: Person, sop_id: str | None = None, day: dt.date | None = None):
+    """The seat rule as SQL with its parameters: rows of (sop_id, lane_id, person_id), where
+    person_id is `person` for their own seats and the absent holder's when standing in.
+    Callers may run it alone or join it (the case read on every transition does)."""
+    day = connection.ops.adapt_datefield_value(day or timezone.localdate())
+    sql, params = _SEATS, [person.organization_id, True, person.pk, person.pk, day, day]
+    if sop_id is not None:
+        sql, params = sql + " AND o.sop_id = %s", [*params, sop_id]
+    return sql, params
+
+
+def lanes_from(person: Person, rows) -> dict[str, Person | None]:
+    """Seat rows of one SOP as {lane id: whom `person` stands in for there (None: own)}."""
+    lanes: dict[str, int | None] = {}
+    for lane_id, holder in rows:
+        if holder == person.pk:
+            lanes[lane_id] = None  # one's own seat wins over standing in
+        else:
+            lanes.setdefault(lane_id, holder)
+    stood_in_for = Person.objects.in_bulk({pk for pk in lanes.values() if pk is not None})
+    return {lane: stood_in_for[pk] if pk else None for lane, pk in lanes.items()}
+
+
+def _seat_rows(person: Person, sop_id: str | None, day: dt.date | None):
+    with connection.cursor() as cursor:
+        cursor.execute(*seats_sql(person, sop_id, day))
+        return cursor.fetchall()
+
+
+def seats_of(person: Person, day: dt.date | None = None) -> set[tuple[str, str]]:
+    """(SOP id, lane id) of every lane `person` holds on `day`, by right or standing in."""
+    return {(sop_id, lane_id) for sop_id, lane_id, _holder in _seat_rows(person, None, day)}
 
 
 def lanes_of(person: Person, sop_id: str, day: dt.date | None = None) -> dict[str, Person | None]:
     """Every lane of an SOP `person` may act in, with whom they stand in for (None: own)."""
-    lanes: dict[str, Person | None] = {}
-    rows = lane_memberships(person, day).filter(org_sop__sop_id=sop_id).select_related("person")
-    for row in rows:
-        if row.person_id == person.pk:
-            lanes[row.lane_id] = None  # one's own seat wins over standing in
-        else:
-            lanes.setdefault(row.lane_id, row.person)
-    return lanes
+    rows = _seat_rows(person, sop_id, day)
+    return lanes_from(person, [(lane_id, holder) for _sop, lane_id, holder in rows])

@@ -1,0 +1,118 @@
+"""Statements built once per process, for the few queries on every transition's path.
+
+Django compiles a queryset's SQL anew on every call, and on a transition that costs
+several times what the database itself spends (see bench/README.md). A `Table` builds
+its UPDATE and INSERT text once from the model's own metadata, and reads rows back
+through the same converters the ORM applies, so column names, types and values stay
+exactly the ORM's. Everything else in Siaran uses the ORM.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.db import connection, connections, models
+
+
+class Table:
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+        self.name = connection.ops.quote_name(model._meta.db_table)
+        self.fields = {field.attname: field for field in model._meta.concrete_fields}
+        self.attnames = list(self.fields)
+        self._statements: dict[tuple, str] = {}
+        self._converters: list | None = None
+        self._prep: dict[str, Callable[[Any], Any]] | None = None
+
+    def columns(self, alias: str) -> str:
+        """The model's columns, in `attnames` order, for a SELECT list."""
+        quote = connection.ops.quote_name
+        return ", ".join(f"{alias}.{quote(f.column)}" for f in self.fields.values())
+
+    def from_row(self, values: Sequence[Any]) -> models.Model:
+        """A model instance from the first len(attnames) values of a row, converted."""
+        if self._converters is None:
+            self._converters = [
+                connection.ops.get_db_converters(field.cached_col)
+                + field.get_db_converters(connection)
+                for field in self.fields.values()
+            ]
+        converted = []
+        for value, converters, field in zip(
+            values, self._converters, self.fields.values(), strict=False
+        ):
+            for convert in converters:
+                value = convert(value, field.cached_col, connection)
+            converted.append(value)
+        return self.model.from_db(connection.alias, self.attnames, converted)
+
+    def update(self, cursor, values: dict[str, Any], **where: Any) -> int:
+        """UPDATE rows matching `where` (equality on each column); the rows changed.
+
+        A value of `Increment` adds one to the column, as F("column") + 1 does.
+        """
+        key = ("update", tuple(values), tuple(where))
+        sql = self._statements.get(key)
+        if sql is None:
+            quote = connection.ops.quote_name
+            sets = ", ".join(
+                f"{quote(c)} = {quote(c)} + 1" if v is Increment else f"{quote(c)} = %s"
+                for c, v in ((self.fields[a].column, v) for a, v in values.items())
+            )
+            condition = " AND ".join(f"{quote(self.fields[a].column)} = %s" for a in where)
+            sql = f"UPDATE {self.name} SET {sets} WHERE {condition}"  # noqa: S608 (our names)
+            self._statements[key] = sql
+        prep = self._preps()
+        params = [prep[a](v) for a, v in values.items() if v is not Increment]
+        params += [prep[a](v) for a, v in where.items()]
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+    def insert(self, cursor, rows: Iterable[dict[str, Any]]) -> None:
+        """INSERT several rows, all with the same keys, in one statement."""
+        rows = list(rows)
+        if not rows:
+            return
+        names = tuple(rows[0])
+        key = ("insert", names, len(rows))
+        sql = self._statements.get(key)
+        if sql is None:
+            quote = connection.ops.quote_name
+            columns = ", ".join(quote(self.fields[a].column) for a in names)
+            one = "(" + ", ".join(["%s"] * len(names)) + ")"
+            values = ", ".join([one] * len(rows))
+            sql = f"INSERT INTO {self.name} ({columns}) VALUES {values}"  # noqa: S608 (our names)
+            self._statements[key] = sql
+        prep = self._preps()
+        cursor.execute(sql, [prep[a](row[a]) for row in rows for a in names])
+
+    def _preps(self) -> dict[str, Callable[[Any], Any]]:
+        """Per column, what turns a Python value into the database's: what the field's
+        get_db_prep_save does for the values this module is given, without its detours
+        (each goes through the thread-local connection proxy several times)."""
+        if self._prep is None:
+            db = connections[connection.alias]
+            self._prep = {}
+            for attname, field in self.fields.items():
+                if isinstance(field, models.DateTimeField):
+                    adapt = db.ops.adapt_datetimefield_value
+                elif isinstance(field, models.JSONField):
+                    adapt = functools.partial(field.get_db_prep_save, connection=db)
+                else:
+                    adapt = _same
+                self._prep[attname] = functools.partial(_unless_none, adapt)
+        return self._prep
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _unless_none(adapt: Callable[[Any], Any], value: Any) -> Any:
+    return None if value is None else adapt(value)
+
+
+class Increment:
+    """Marks a column to be increased by one in `Table.update`."""

@@ -1,0 +1,85 @@
+"""Upgrades keep what running cases say: the step visits of 0001 move onto cases and events."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+
+def migrate(target):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(target)
+    executor.loader.build_graph()
+    return executor.loader.project_state(target).apps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_step_visits_survive_the_move_to_the_case_row():
+    apps = migrate([("cases", "0001_initial"), ("orgs", "0001_initial")])
+    Organization = apps.get_model("orgs", "Organization")
+    Person = apps.get_model("orgs", "Person")
+    User = apps.get_model("auth", "User")
+    SopVersion = apps.get_model("orgs", "SopVersion")
+    Case = apps.get_model("cases", "Case")
+    CaseEvent = apps.get_model("cases", "CaseEvent")
+    StepRun = apps.get_model("cases", "StepRun")
+    org = Organization.objects.create(slug="x", name="X")
+    person = Person.objects.create(
+        user=User.objects.create(username="x"), organization=org, name="X"
+    )
+    version = SopVersion.objects.create(sop_id="s", sha256="0" * 64, text="")
+    case = Case.objects.create(
+        organization=org,
+        sop_version=version,
+        sop_id="s",
+        title="T",
+        created_by=person,
+        current_step="review",
+    )
+    start = timezone.now() - dt.timedelta(hours=5)
+    done = StepRun.objects.create(
+        case=case,
+        organization=org,
+        sop_id="s",
+        step_id="write",
+        lane_id="humas",
+        round=1,
+        started_at=start,
+        due_at=start + dt.timedelta(hours=1),
+        finished_at=start + dt.timedelta(hours=2),
+        outcome="done",
+        actor=person,
+    )
+    CaseEvent.objects.create(
+        case=case,
+        seq=1,
+        kind="step_done",
+        step_id="write",
+        outcome="done",
+        round=1,
+        at=done.finished_at,
+        actor=person,
+    )
+    StepRun.objects.create(
+        case=case,
+        organization=org,
+        sop_id="s",
+        step_id="review",
+        lane_id="direksi",
+        round=2,
+        started_at=done.finished_at,
+        due_at=done.finished_at + dt.timedelta(days=1),
+        claimed_by=person,
+    )
+
+    apps = migrate([("cases", "0002_open_step_on_case")])
+    case = apps.get_model("cases", "Case").objects.get(pk=case.pk)
+    assert (case.current_lane, case.current_round, case.claimed_by_id) == ("direksi", 2, person.pk)
+    assert case.current_since == done.finished_at
+    assert case.current_due == done.finished_at + dt.timedelta(days=1)
+    event = apps.get_model("cases", "CaseEvent").objects.get(case=case, kind="step_done")
+    assert (event.lane_id, event.started_at, event.due_at) == ("humas", start, done.due_at)
+    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
