@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "siaran.core",
+    "siaran.documents",
     "siaran.orgs",
     "siaran.cases",
     "siaran.api",

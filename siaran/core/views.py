@@ -1,6 +1,8 @@
 from django.http import Http404
 from django.shortcuts import render
 
+from siaran.documents.sop_document import flowchart_context
+
 from . import sops
 from .templatetags.siaran import has_inferences
 
@@ -13,8 +15,5 @@ def sop_detail(request, sop_id: str):
     sop = sops.find(sop_id)
     if sop is None:
         raise Http404
-    rows = [
-        {"step": step, "cells": [lane.id == step.lane for lane in sop.lanes]} for step in sop.steps
-    ]
-    context = {"sop": sop, "rows": rows, "has_inferences": has_inferences(sop)}
+    context = {"sop": sop, "flow": flowchart_context(sop), "has_inferences": has_inferences(sop)}
     return render(request, "core/sop_detail.html", context)

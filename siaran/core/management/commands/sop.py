@@ -1,4 +1,5 @@
-"""`siaran sop list|show|check`: the SOPs this deployment runs, and a checker for SOP files."""
+"""`siaran sop list|show|check|render`: the SOPs this deployment runs, a checker for SOP
+files, and the SOP form as a PDF or an HTML page."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import shutil
 import sys
 import textwrap
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import formats, translation
@@ -13,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from siaran.core import sops
 from siaran.core.templatetags.siaran import channel_label, has_inferences, localized, step_time
+from siaran.documents.sop_document import render_html, render_pdf
 from siaran.sop.export import sop_as_json
 from siaran.sop.load import check_file
 from siaran.sop.model import Sop
@@ -23,7 +26,9 @@ class Command(BaseCommand):
     requires_system_checks = []  # `sop check` must work on a half-configured machine
 
     def add_arguments(self, parser):
-        commands = parser.add_subparsers(dest="action", required=True, metavar="{list,show,check}")
+        commands = parser.add_subparsers(
+            dest="action", required=True, metavar="{list,show,check,render}"
+        )
         listing = commands.add_parser("list", help="every available SOP: id, name, institution")
         listing.add_argument("--lang", choices=["id", "en"], default="id")
         show = commands.add_parser("show", help="one SOP as a table, or as JSON")
@@ -33,6 +38,11 @@ class Command(BaseCommand):
         check = commands.add_parser("check", help="check SOP files; exit 1 on any problem")
         check.add_argument("files", nargs="+", metavar="FILE")
         check.add_argument("--lang", choices=["id", "en"], default="id")
+        render = commands.add_parser("render", help="the SOP form as a PDF or an HTML page")
+        render.add_argument("sop_id", metavar="ID")
+        render.add_argument("--format", choices=["pdf", "html"], required=True, dest="format")
+        render.add_argument("-o", "--output", required=True, metavar="FILE")
+        render.add_argument("--lang", choices=["id", "en"], default="id")
 
     def handle(self, *args, action, lang, **options):
         with translation.override(lang):
@@ -40,6 +50,8 @@ class Command(BaseCommand):
                 self.list()
             elif action == "show":
                 self.show(options["sop_id"], as_json=options["json"])
+            elif action == "render":
+                self.render(options["sop_id"], options["format"], options["output"], lang)
             else:
                 self.check(options["files"])
 
@@ -52,7 +64,7 @@ class Command(BaseCommand):
         for problem in sops.catalog().problems:
             self.stderr.write(_("left out: %(problem)s") % {"problem": problem.render(_)})
 
-    def show(self, sop_id: str, as_json: bool) -> None:
+    def find(self, sop_id: str) -> Sop:
         sop = sops.find(sop_id)
         if sop is None:
             known = ", ".join(s.id for s in sops.available())
@@ -60,10 +72,26 @@ class Command(BaseCommand):
                 _("No SOP has the id %(id)s. Known: %(known)s")
                 % {"id": repr(sop_id), "known": known}
             )
+        return sop
+
+    def show(self, sop_id: str, as_json: bool) -> None:
+        sop = self.find(sop_id)
         if as_json:
             self.stdout.write(json.dumps(sop_as_json(sop), ensure_ascii=False, indent=2))
         else:
             self.stdout.write(render_table(sop, shutil.get_terminal_size((160, 40)).columns))
+
+    def render(self, sop_id: str, format: str, output: str, lang: str) -> None:
+        sop = self.find(sop_id)
+        data = render_pdf(sop, lang) if format == "pdf" else render_html(sop, lang).encode()
+        try:
+            Path(output).write_bytes(data)
+        except OSError as error:
+            raise CommandError(
+                _("Cannot write %(file)s: %(error)s")
+                % {"file": output, "error": error.strerror or error}
+            ) from error
+        self.stdout.write(_("%(file)s: written") % {"file": output})
 
     def check(self, files: list[str]) -> None:
         failed = 0

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views
+
+app_name = "documents"
+urlpatterns = [
+    path(
+        "sop/<slug:sop_id>/document.pdf",
+        views.sop_document,
+        {"extension": "pdf"},
+        name="sop-pdf",
+    ),
+    path(
+        "sop/<slug:sop_id>/document.html",
+        views.sop_document,
+        {"extension": "html"},
+        name="sop-html",
+    ),
+]
