@@ -43,7 +43,7 @@ format: $(BIN)/.installed
 
 # Refresh the Indonesian catalogue after changing a translatable string.
 messages: $(BIN)/.installed
-	cd siaran && ../$(BIN)/siaran makemessages -l id --no-obsolete
+	cd siaran && ../$(BIN)/siaran makemessages -l id --no-obsolete --no-location
 	cd siaran && ../$(BIN)/siaran compilemessages -l id
 
 clean:

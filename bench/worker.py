@@ -423,6 +423,7 @@ STEP_COLUMNS = [  # a finished step visit is a step_done event
     "lane_id",
     "started_at",
     "due_at",
+    "seconds_taken",
 ]
 
 
@@ -524,6 +525,7 @@ def bulk_load(world: World, count: int, rng: random.Random) -> list[int]:
                         lanes[run_step],
                         started,
                         started + dt.timedelta(hours=8),
+                        2 * 3600,
                     )
                 )
         with transaction.atomic():

@@ -201,3 +201,4 @@ def test_a_transition_writes_what_the_orm_reads_back(demo):
         case.current_due,
     )
     assert done.at == stored.current_since and done.actor == demo["rspon-direksi"]
+    assert done.seconds_taken == int((done.at - done.started_at).total_seconds())

@@ -82,4 +82,5 @@ def test_step_visits_survive_the_move_to_the_case_row():
     assert case.current_due == done.finished_at + dt.timedelta(days=1)
     event = apps.get_model("cases", "CaseEvent").objects.get(case=case, kind="step_done")
     assert (event.lane_id, event.started_at, event.due_at) == ("humas", start, done.due_at)
+    assert event.seconds_taken == 2 * 3600
     migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())

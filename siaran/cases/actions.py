@@ -478,6 +478,7 @@ def _apply(
             current_due=calendar.due(now, step.time) if step else None,
             claimed_by_id=None,
         )
+    taken = int((now - case.current_since).total_seconds()) if case.current_since else None
     rows = [
         {
             "case_id": case.pk,
@@ -494,6 +495,7 @@ def _apply(
             "lane_id": case.current_lane if event.kind == engine.STEP_DONE else "",
             "started_at": case.current_since if event.kind == engine.STEP_DONE else None,
             "due_at": case.current_due if event.kind == engine.STEP_DONE else None,
+            "seconds_taken": taken if event.kind == engine.STEP_DONE else None,
         }
         for seq, event in enumerate(transition.events, case.last_event + 1)
     ]

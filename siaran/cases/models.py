@@ -85,6 +85,8 @@ class CaseEvent(models.Model):
     lane_id = models.CharField(max_length=64, blank=True)  # step_done: the visit's lane
     started_at = models.DateTimeField(null=True, blank=True)  # step_done: the visit began
     due_at = models.DateTimeField(null=True, blank=True)  # step_done: it was due
+    # step_done: clock seconds from start to end, kept so that reports aggregate a number
+    seconds_taken = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["case", "seq"]

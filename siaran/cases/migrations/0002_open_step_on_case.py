@@ -20,7 +20,12 @@ def carry_step_visits(apps, schema_editor):
     for run in StepRun.objects.exclude(finished_at=None).iterator():
         CaseEvent.objects.filter(
             case_id=run.case_id, kind="step_done", step_id=run.step_id, round=run.round
-        ).update(lane_id=run.lane_id, started_at=run.started_at, due_at=run.due_at)
+        ).update(
+            lane_id=run.lane_id,
+            started_at=run.started_at,
+            due_at=run.due_at,
+            seconds_taken=int((run.finished_at - run.started_at).total_seconds()),
+        )
 
 
 class Migration(migrations.Migration):
@@ -78,6 +83,11 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='case',
             index=models.Index(condition=models.Q(('status', 'active')), fields=['organization', 'sop_id', 'current_lane', 'current_due'], name='open_steps_by_lane'),
+        ),
+        migrations.AddField(
+            model_name='caseevent',
+            name='seconds_taken',
+            field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.RunPython(carry_step_visits, migrations.RunPython.noop),
         migrations.RemoveField(
