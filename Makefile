@@ -14,10 +14,13 @@ $(BIN)/.installed: pyproject.toml tools/make_venv.py
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# The web server and the task worker (reminders, publish jobs) together; Ctrl-C stops both.
 run: $(BIN)/.installed
 	SIARAN_DEBUG=$${SIARAN_DEBUG:-1} $(BIN)/siaran migrate --noinput
 	SIARAN_DEBUG=$${SIARAN_DEBUG:-1} $(BIN)/siaran demo
-	SIARAN_DEBUG=$${SIARAN_DEBUG:-1} $(BIN)/siaran runserver $(HOST):$(PORT)
+	export SIARAN_DEBUG=$${SIARAN_DEBUG:-1}; $(BIN)/siaran db_worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/siaran runserver $(HOST):$(PORT)
 
 test: $(BIN)/.installed chromium
 	$(BIN)/pytest

@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "siaran.api",
     "axes",
     "ninja",  # serves its API docs page from its own static files, not a CDN
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +147,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("TEST", {"NAME": str(DATA_DIR / "test.sqlite3")})
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background work (reminders, escalations, publish jobs) through Django's task API:
+# the database queue by default, worked by `siaran db_worker` (which `make run` starts).
+TASKS = {
+    "default": {
+        "BACKEND": env("SIARAN_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
