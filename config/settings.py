@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "siaran.documents",
     "siaran.orgs",
     "siaran.cases",
+    "siaran.audit",
     "siaran.api",
     "axes",
     "ninja",  # serves its API docs page from its own static files, not a CDN

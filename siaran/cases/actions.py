@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
+from siaran.audit.chain import digest
 from siaran.core.sops import translate
 from siaran.core.sql import Increment, Table
 from siaran.orgs.models import OrgSop, Person, SopVersion, Unit
@@ -214,19 +215,39 @@ def step_claim(*, person: Person, case_id: int) -> Case:
         raise ActionError(
             ActionError.CONFLICT, "claimed", _("A colleague has already taken this step.")
         )
+    if case.claimed_by_id == person.pk:
+        return case
     # Still the same visit and still free: a colleague's claim or a transition wins.
     free = Case.objects.filter(pk=case.pk, lock_version=case.lock_version, claimed_by=None)
-    if case.claimed_by_id is None and not free.update(claimed_by=person):
-        raise _moved_on()
+    with transaction.atomic():
+        if not free.update(claimed_by=person):
+            raise _moved_on()
+        _record(person, case, "step_claimed", step_id=case.current_step)
     case.claimed_by = person
     return case
 
 
 def step_release(*, person: Person, case_id: int) -> Case:
     case, _lanes, _sop = _load_case(person, case_id)
-    Case.objects.filter(pk=case.pk, claimed_by=person).update(claimed_by=None)
+    with transaction.atomic():
+        if Case.objects.filter(pk=case.pk, claimed_by=person).update(claimed_by=None):
+            _record(person, case, "step_released", step_id=case.current_step)
     case.claimed_by = None
     return case
+
+
+def attachment_open(*, person: Person, case_id: int, key: str) -> Attachment:
+    """A file of a case, for someone who sees the case; every download is recorded."""
+    case, _lanes, _sop = _load_case(person, case_id)
+    attachment = case.attachments.filter(key=key).first()
+    if attachment is None:
+        raise ActionError(ActionError.NOT_FOUND, "not_found", _("No such file."))
+    _record(person, case, "file_downloaded", note=attachment.name, data=_file_data(attachment))
+    return attachment
+
+
+def _file_data(attachment: Attachment) -> dict:
+    return {"file": attachment.key, "sha256": attachment.sha256, "size": attachment.size}
 
 
 def content_save(
@@ -257,7 +278,12 @@ def content_save(
     version.narrative = narrative or ""
     version.captions = captions
     version.hashtags = hashtags or ""
-    version.save(update_fields=["title", "narrative", "captions", "hashtags"])
+    with transaction.atomic():
+        version.save(update_fields=["title", "narrative", "captions", "hashtags"])
+        text = {"title": title, "narrative": version.narrative, "captions": captions}
+        text["hashtags"] = version.hashtags
+        data = {"version": version.number, "sha256": digest("", text)}
+        _record(person, case, "content_saved", note=title, data=data)
     return version
 
 
@@ -289,6 +315,7 @@ def comment_add(*, person: Person, case_id: int, text: str) -> Comment:
     with transaction.atomic():
         comment = Comment.objects.create(case=case, author=person, text=text[:5000])
         comment.mentions.set(mentioned)
+        _record(person, case, "comment_added", note=comment.text, data={"comment": comment.pk})
     return comment
 
 
@@ -354,9 +381,11 @@ def attachment_add(*, person: Person, case_id: int, upload) -> Attachment:
     )
     attachment.file.save("upload", upload, save=False)
     try:
-        attachment.save()
-        if category in ("image", "video"):
-            case.versions.order_by("-number").first().media.add(attachment)
+        with transaction.atomic():
+            attachment.save()
+            if category in ("image", "video"):
+                case.versions.order_by("-number").first().media.add(attachment)
+            _record(person, case, "file_added", note=attachment.name, data=_file_data(attachment))
     except Exception:
         attachment.file.delete(save=False)  # no orphan file when the row cannot be written
         raise
@@ -459,7 +488,6 @@ def _apply(
     state = transition.state
     values = {
         "lock_version": Increment,
-        "last_event": case.last_event + len(transition.events),
         "state": state.as_dict(),
         "status": state.status,
         "rework_count": state.reworks,
@@ -480,29 +508,98 @@ def _apply(
         )
     taken = int((now - case.current_since).total_seconds()) if case.current_since else None
     rows = [
-        {
-            "case_id": case.pk,
-            "seq": seq,
-            "kind": event.kind,
-            "step_id": event.step or "",
-            "outcome": event.outcome or "",
-            "actor_id": person.pk if event.actor else None,
-            "on_behalf_of_id": on_behalf.pk if on_behalf and event.actor else None,
-            "note": event.note,
-            "round": event.round,
-            "to_step": event.to_step or "",
-            "at": now,
-            "lane_id": case.current_lane if event.kind == engine.STEP_DONE else "",
-            "started_at": case.current_since if event.kind == engine.STEP_DONE else None,
-            "due_at": case.current_due if event.kind == engine.STEP_DONE else None,
-            "seconds_taken": taken if event.kind == engine.STEP_DONE else None,
-        }
-        for seq, event in enumerate(transition.events, case.last_event + 1)
+        _event_row(
+            case,
+            event.kind,
+            now,
+            actor=person if event.actor else None,
+            on_behalf=on_behalf if event.actor else None,
+            step_id=event.step or "",
+            outcome=event.outcome or "",
+            note=event.note,
+            round=event.round,
+            to_step=event.to_step or "",
+            visit=event.kind == engine.STEP_DONE,
+            seconds_taken=taken,
+        )
+        for event in transition.events
     ]
-    with connection.cursor() as cursor:
-        if not _CASES.update(cursor, values, id=case.pk, lock_version=case.lock_version):
-            raise _moved_on()
-        _EVENTS.insert(cursor, rows)
+    _append(case, rows, values, lock_version=case.lock_version)
     values["lock_version"] = case.lock_version + 1
     for name, value in values.items():
         setattr(case, name, value)
+
+
+def _event_row(
+    case: Case,
+    kind: str,
+    at: dt.datetime,
+    *,
+    actor: Person | None = None,
+    on_behalf: Person | None = None,
+    step_id: str = "",
+    outcome: str = "",
+    note: str = "",
+    round: int = 0,
+    to_step: str = "",
+    visit: bool = False,
+    seconds_taken: int | None = None,
+    data: dict | None = None,
+) -> dict:
+    """A timeline row as `_append` writes it; `visit` marks a finished step visit."""
+    return {
+        "case_id": case.pk,
+        "kind": kind,
+        "step_id": step_id,
+        "outcome": outcome,
+        "actor_id": actor.pk if actor else None,
+        "on_behalf_of_id": on_behalf.pk if on_behalf else None,
+        "note": note,
+        "round": round,
+        "to_step": to_step,
+        "at": at,
+        "lane_id": case.current_lane if visit else "",
+        "started_at": case.current_since if visit else None,
+        "due_at": case.current_due if visit else None,
+        "seconds_taken": seconds_taken if visit else None,
+        "data": data or {},
+    }
+
+
+def _append(case: Case, rows: list[dict], values: dict, lock_version: int | None = None) -> None:
+    """Add `rows` to the case's timeline, each chained to the one before, and update the
+    case with `values` in the same conditional UPDATE, inside the caller's transaction.
+
+    The UPDATE holds only if nobody appended meanwhile (and, for a transition, the case
+    is still at `lock_version`). When only the timeline grew (a comment or a file a
+    moment earlier), the rows are chained anew onto its new end and written; when the
+    case moved on, the caller's user is told.
+    """
+    where = (
+        {"id": case.pk} if lock_version is None else {"id": case.pk, "lock_version": lock_version}
+    )
+    for _attempt in range(5):
+        previous = case.last_hash
+        for seq, row in enumerate(rows, case.last_event + 1):
+            row["seq"], row["prev_hash"] = seq, previous
+            row["hash"] = previous = digest(previous, {k: row[k] for k in CaseEvent.HASHED})
+        values.update(last_event=case.last_event + len(rows), last_hash=previous)
+        with connection.cursor() as cursor:
+            if _CASES.update(cursor, values, **where, last_event=case.last_event):
+                _EVENTS.insert(cursor, rows)
+                case.last_event, case.last_hash = values["last_event"], values["last_hash"]
+                return
+        head = Case.objects.filter(pk=case.pk).values("lock_version", "last_event", "last_hash")
+        head = head.first()
+        if head is None or (lock_version is not None and head["lock_version"] != lock_version):
+            raise _moved_on()
+        case.last_event, case.last_hash = head["last_event"], head["last_hash"]
+    raise _moved_on()
+
+
+def _record(person: Person, case: Case, kind: str, **fields) -> None:
+    """One timeline row for something done on a case besides deciding: a comment, a
+    file, a content save, a claim, a download. Its own transaction unless inside one."""
+    row = _event_row(case, kind, timezone.now(), actor=person, **fields)
+    with transaction.atomic():
+        _append(case, [row], {"updated_at": row["at"]})

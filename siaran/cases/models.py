@@ -29,6 +29,7 @@ class Case(models.Model):
     rework_count = models.PositiveIntegerField(default=0)
     lock_version = models.PositiveIntegerField(default=0)  # bumped by every transition
     last_event = models.PositiveIntegerField(default=0)  # seq of the newest timeline event
+    last_hash = models.CharField(max_length=64, blank=True)  # hash of that event: the chain's head
     # The open step visit, kept on the case so that a transition writes one case row and
     # its timeline rows, and the inbox reads one table. Empty or null once closed.
     current_lane = models.CharField(max_length=64, blank=True)
@@ -61,11 +62,34 @@ class Case(models.Model):
 
 
 class CaseEvent(models.Model):
-    """The case's timeline: every start, decision, send-back and end.
+    """The case's timeline and audit chain: every start, decision, send-back and end, every
+    comment, file, content save, claim and download of a file.
 
     A `step_done` event is also the record of the finished step visit: its lane, when it
     began, when it was due and when it ended (`at`), for time taken against the standard.
+    Each event carries the hash of the one before it (`siaran.audit.chain`), so that an
+    edited, removed or reordered row is found by `siaran audit verify`.
     """
+
+    # What an event's hash covers, by attribute name; the same for writers and verifier.
+    HASHED = (
+        "case_id",
+        "seq",
+        "kind",
+        "step_id",
+        "outcome",
+        "actor_id",
+        "on_behalf_of_id",
+        "note",
+        "round",
+        "to_step",
+        "at",
+        "lane_id",
+        "started_at",
+        "due_at",
+        "seconds_taken",
+        "data",
+    )
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     seq = models.PositiveIntegerField()
@@ -87,6 +111,9 @@ class CaseEvent(models.Model):
     due_at = models.DateTimeField(null=True, blank=True)  # step_done: it was due
     # step_done: clock seconds from start to end, kept so that reports aggregate a number
     seconds_taken = models.PositiveIntegerField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)  # e.g. a file's name and SHA-256
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["case", "seq"]

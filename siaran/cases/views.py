@@ -224,10 +224,10 @@ def attachment_add(request: HttpRequest, case_id: int):
 @login_required
 def attachment_download(request: HttpRequest, case_id: int, key: str):
     """Files are never public: each download checks that the person may see the case."""
-    case = visible_cases(_person(request)).filter(pk=case_id).first()
-    attachment = case.attachments.filter(key=key).first() if case else None
-    if attachment is None:
-        raise Http404
+    try:
+        attachment = actions.attachment_open(person=_person(request), case_id=case_id, key=key)
+    except ActionError as error:
+        raise Http404 from error
     return FileResponse(
         attachment.file.open("rb"),
         as_attachment=attachment.kind == "document",

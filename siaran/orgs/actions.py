@@ -8,17 +8,22 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from siaran.audit.actions import record
+
 from .models import Acting, LaneMember, Organization, OrgSop, Person, Unit
 
 
 def organization_ensure(
     *, slug: str, name: str, short_name: str = "", parent: str = "", sop_ids: tuple[str, ...] = ()
 ) -> Organization:
-    organization, _created = Organization.objects.update_or_create(
-        slug=slug, defaults={"name": name, "short_name": short_name, "parent": parent}
-    )
-    for sop_id in sop_ids:
-        OrgSop.objects.get_or_create(organization=organization, sop_id=sop_id)
+    with transaction.atomic():
+        organization, _created = Organization.objects.update_or_create(
+            slug=slug, defaults={"name": name, "short_name": short_name, "parent": parent}
+        )
+        for sop_id in sop_ids:
+            OrgSop.objects.get_or_create(organization=organization, sop_id=sop_id)
+        data = {"slug": slug, "name": name, "sops": list(sop_ids)}
+        record("institution_saved", organization=organization, data=data)
     return organization
 
 
@@ -37,8 +42,9 @@ def person_ensure(
     title: str = "",
     unit: Unit | None = None,
     is_admin: bool = False,
+    actor: Person | None = None,
 ) -> Person:
-    """Create or refresh a person and their login."""
+    """Create or refresh a person and their login (`actor`: the administrator who did)."""
     user, _created = get_user_model().objects.get_or_create(username=username)
     user.set_password(password)
     user.save()
@@ -53,12 +59,22 @@ def person_ensure(
             "is_admin": is_admin,
         },
     )
+    data = {"username": username, "name": name, "nip": nip, "title": title}
+    data.update(unit=unit.name if unit else "", is_admin=is_admin)  # never the password
+    record("person_saved", organization=organization, actor=actor, data=data)
     return person
 
 
+@transaction.atomic
 def lane_assign(*, person: Person, sop_id: str, lane_id: str) -> LaneMember:
     org_sop = OrgSop.objects.get(organization_id=person.organization_id, sop_id=sop_id)
-    return LaneMember.objects.get_or_create(org_sop=org_sop, person=person, lane_id=lane_id)[0]
+    seat, created = LaneMember.objects.get_or_create(
+        org_sop=org_sop, person=person, lane_id=lane_id
+    )
+    if created:
+        data = {"sop": sop_id, "lane": lane_id, "person": person.user.username}
+        record("lane_assigned", organization=person.organization, data=data)
+    return seat
 
 
 def acting_add(
@@ -69,14 +85,21 @@ def acting_add(
     ends: dt.date,
     kind: str = "plh",
     note: str = "",
+    actor: Person | None = None,
 ) -> Acting:
-    return Acting.objects.get_or_create(
-        person=person,
-        for_person=for_person,
-        starts=starts,
-        ends=ends,
-        defaults={"kind": kind, "note": note},
-    )[0]
+    with transaction.atomic():
+        acting, created = Acting.objects.get_or_create(
+            person=person,
+            for_person=for_person,
+            starts=starts,
+            ends=ends,
+            defaults={"kind": kind, "note": note},
+        )
+        if created:
+            data = {"person": person.user.username, "for": for_person.user.username}
+            data.update(kind=kind, starts=starts.isoformat(), ends=ends.isoformat(), note=note)
+            record("acting_added", organization=person.organization, actor=actor, data=data)
+    return acting
 
 
 class OrgError(Exception):
@@ -105,6 +128,8 @@ def lanes_set(*, admin: Person, sop_id: str, seats: set[tuple[int, str]]) -> Non
         LaneMember.objects.bulk_create(
             LaneMember(org_sop=org_sop, person_id=p, lane_id=lane) for p, lane in seats - current
         )
+        data = {"sop": sop_id, "added": sorted(seats - current), "removed": sorted(current - seats)}
+        record("lanes_changed", actor=admin, data=data)
 
 
 def person_add(
@@ -136,6 +161,7 @@ def person_add(
         nip=nip,
         title=title.strip(),
         unit=unit,
+        actor=admin,
     )
 
 
@@ -160,13 +186,24 @@ def acting_create(
     if kind not in dict(Acting.KINDS):
         raise OrgError(_("Unknown kind of acting official."))
     return acting_add(
-        person=person, for_person=for_person, starts=starts, ends=ends, kind=kind, note=note.strip()
+        person=person,
+        for_person=for_person,
+        starts=starts,
+        ends=ends,
+        kind=kind,
+        note=note.strip(),
+        actor=admin,
     )
 
 
 def acting_end(*, admin: Person, acting_id: int) -> None:
     _require_admin(admin)
-    Acting.objects.filter(pk=acting_id, person__organization_id=admin.organization_id).delete()
+    with transaction.atomic():
+        deleted, _rows = Acting.objects.filter(
+            pk=acting_id, person__organization_id=admin.organization_id
+        ).delete()
+        if deleted:
+            record("acting_ended", actor=admin, data={"acting": acting_id})
 
 
 def _require_admin(person: Person) -> None:

@@ -131,6 +131,12 @@ EVENT_TEXTS = {
     "case_ended": gettext_lazy("the case ended"),
     "case_withdrawn": gettext_lazy("withdrew the case"),
     "case_cancelled": gettext_lazy("cancelled the case"),
+    "comment_added": gettext_lazy("commented"),
+    "file_added": gettext_lazy("added a file"),
+    "file_downloaded": gettext_lazy("downloaded a file"),
+    "content_saved": gettext_lazy("saved the content"),
+    "step_claimed": gettext_lazy("took the step"),
+    "step_released": gettext_lazy("released the step"),
 }
 
 
