@@ -403,6 +403,7 @@ CASE_COLUMNS = [
     "rework_count",
     "lock_version",
     "last_event",
+    "last_hash",
     "created_by",
     "created_at",
     "updated_at",
@@ -424,6 +425,9 @@ STEP_COLUMNS = [  # a finished step visit is a step_done event
     "started_at",
     "due_at",
     "seconds_taken",
+    "data",
+    "prev_hash",
+    "hash",
 ]
 
 
@@ -500,6 +504,7 @@ def bulk_load(world: World, count: int, rng: random.Random) -> list[int]:
                     snapshot["rework_count"],
                     snapshot["lock_version"],
                     RUNS_PER_CASE,
+                    "",  # the hash chain is not what this measures
                     starter.pk,
                     created,
                     closed or created + dt.timedelta(hours=30),
@@ -526,6 +531,9 @@ def bulk_load(world: World, count: int, rng: random.Random) -> list[int]:
                         started,
                         started + dt.timedelta(hours=8),
                         2 * 3600,
+                        "{}",
+                        "",
+                        "",
                     )
                 )
         with transaction.atomic():

@@ -4,6 +4,8 @@ import ast
 import gettext
 import re
 
+import pytest
+
 from tests.conftest import ROOT
 
 LOCALE = ROOT / "siaran" / "locale" / "id" / "LC_MESSAGES"
@@ -52,3 +54,18 @@ def test_every_message_of_the_sop_package_is_in_the_catalogue():
                 and isinstance(node.args[0], ast.Constant)
             ):
                 assert node.args[0].value in entries, f"{path.name}: {node.args[0].value}"
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_when_prints_what_the_date_filter_prints(language):
+    import datetime as dt
+
+    from django.utils import formats, timezone, translation
+
+    from siaran.core.templatetags.siaran import when
+
+    with translation.override(language):
+        for month in range(1, 13):
+            moment = dt.datetime(2026, month, 3, 23, 59, tzinfo=dt.UTC)  # the next day in WIB
+            expected = formats.date_format(timezone.localtime(moment), "j M Y H:i")
+            assert when(moment) == expected

@@ -2,7 +2,9 @@ import functools
 
 from django import template
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils import timezone, translation
+from django.utils.dates import MONTHS_3
+from django.utils.translation import get_language, gettext, gettext_lazy, ngettext
 
 from siaran.core.sops import english
 from siaran.sop.model import Step
@@ -31,6 +33,24 @@ def case_url(case_id: int) -> str:
 @functools.lru_cache(maxsize=8)
 def _case_url_prefix(_script_prefix: str, _urlconf) -> str:
     return reverse("cases:detail", args=[0]).removesuffix("0/")
+
+
+@register.filter
+def when(value) -> str:
+    """A moment as "22 Nov 2026 14:05" in the institution's time zone and the reader's
+    language: what `date:"j M Y H:i"` prints, at a fraction of its cost, which exceeded a
+    whole inbox row (bench/README.md)."""
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    month = _short_months(get_language())[local.month - 1]
+    return f"{local.day} {month} {local.year} {local:%H:%M}"
+
+
+@functools.lru_cache(maxsize=8)
+def _short_months(language: str) -> tuple[str, ...]:
+    with translation.override(language):
+        return tuple(str(MONTHS_3[number]).title() for number in range(1, 13))
 
 
 @register.filter
