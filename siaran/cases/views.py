@@ -7,7 +7,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from . import actions
 from .actions import ActionError
 from .definitions import definition
 from .diff import version_diff
+from .downloads import ATTACHMENT, download
 from .selectors import open_tasks, seats_of, started_by, visible_cases
 
 
@@ -224,15 +225,20 @@ def attachment_add(request: HttpRequest, case_id: int):
 @login_required
 def attachment_download(request: HttpRequest, case_id: int, key: str):
     """Files are never public: each download checks that the person may see the case."""
-    case = visible_cases(_person(request)).filter(pk=case_id).first()
+    person = _person(request)
+    case = visible_cases(person).filter(pk=case_id).first()
     attachment = case.attachments.filter(key=key).first() if case else None
     if attachment is None:
         raise Http404
-    return FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=attachment.kind == "document",
-        filename=attachment.name,
+    return download(
+        person=person,
+        case=case,
+        what=ATTACHMENT,
+        name=attachment.name,
         content_type=attachment.content_type,
+        body=attachment.file.open("rb"),
+        inline=attachment.kind != "document",
+        ref=attachment.key,
     )
 
 
