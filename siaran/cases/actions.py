@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
+from siaran.archive import hooks as archive_hooks
 from siaran.core.sops import translate
 from siaran.core.sql import Increment, Table
 from siaran.orgs.models import OrgSop, Person, SopVersion, Unit
@@ -177,6 +178,8 @@ def case_decide(
     except Refused as refusal:
         raise _refused(refusal) from refusal
     with transaction.atomic():
+        # Issue 5: consent before the final review passes; the approval sheet on commit.
+        archive_hooks.before_decision(case=case, sop=sop, transition=transition, person=person)
         _apply(case, sop, transition, person, on_behalf, now)
         if any(event.kind == engine.SENT_BACK for event in transition.events):
             _new_content_version(case, person)
