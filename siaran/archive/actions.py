@@ -57,9 +57,11 @@ def _record(case: Case) -> CaseRecord:
     return CaseRecord.objects.select_for_update().get(case=case)
 
 
-def _log(case: Case, kind: str, person: Person, reason: str = "", **data) -> RecordEvent:
+def _log(
+    case: Case, kind: str, person: Person, reason: str = "", data: dict | None = None
+) -> RecordEvent:
     return RecordEvent.objects.create(
-        case=case, kind=kind, person=person, at=timezone.now(), reason=reason, data=data
+        case=case, kind=kind, person=person, at=timezone.now(), reason=reason, data=data or {}
     )
 
 
@@ -110,9 +112,7 @@ def retention_class_save(
             retention = organization.retention_classes.select_for_update().filter(pk=class_id)
             retention = retention.first()
             if retention is None:
-                raise _refuse(
-                    ActionError.NOT_FOUND, "not_found", _("No such retention class.")
-                )
+                raise _refuse(ActionError.NOT_FOUND, "not_found", _("No such retention class."))
         if is_default:  # one default per institution
             organization.retention_classes.exclude(pk=class_id).update(is_default=False)
         retention.code, retention.name = code, name
@@ -143,7 +143,7 @@ def retention_assign(*, admin: Person, case_id: int, class_id: int, reason: str 
             raise _disposed()
         record.retention_class = retention
         record.save(update_fields=["retention_class"])
-        _log(case, RecordEvent.CLASSIFIED, admin, reason.strip(), code=retention.code)
+        _log(case, RecordEvent.CLASSIFIED, admin, reason.strip(), {"code": retention.code})
     return record
 
 
@@ -179,7 +179,9 @@ def retention_decide(
     today = today or timezone.localdate()
     reason = (reason or "").strip()
     if not reason:
-        raise _refuse(ActionError.INVALID, "reason_required", _("Say why: a decision needs a reason."))
+        raise _refuse(
+            ActionError.INVALID, "reason_required", _("Say why: a decision needs a reason.")
+        )
     if decision not in DECISIONS:
         raise _refuse(ActionError.INVALID, "unknown_decision", _("Choose a decision."))
     if case.closed_at is None:
@@ -194,12 +196,10 @@ def retention_decide(
             raise _disposed()
         if decision == EXTEND:
             if until is None or until <= today:
-                raise _refuse(
-                    ActionError.INVALID, "until", _("Give a review date after today.")
-                )
+                raise _refuse(ActionError.INVALID, "until", _("Give a review date after today."))
             record.review_on = until
             record.save(update_fields=["review_on"])
-            return _log(case, RecordEvent.EXTENDED, admin, reason, until=until.isoformat())
+            return _log(case, RecordEvent.EXTENDED, admin, reason, {"until": until.isoformat()})
         if decision == KEEP:
             record.kept_permanently = True
             record.save(update_fields=["kept_permanently"])
@@ -254,9 +254,11 @@ def _dispose(case, record, admin, reason, retention) -> RecordEvent:
     Attachment.objects.filter(case=case).delete()  # approval sheets keep their record
     record.disposed_at = timezone.now()
     record.save(update_fields=["disposed_at"])
-    event = _log(case, RecordEvent.DISPOSED, admin, reason, **manifest)
+    event = _log(case, RecordEvent.DISPOSED, admin, reason, manifest)
 
-    def remove_files(storage=Attachment._meta.get_field("file").storage):
+    storage = Attachment._meta.get_field("file").storage
+
+    def remove_files():
         for name in stored:
             storage.delete(name)
 
@@ -363,8 +365,8 @@ def consent_record_add(*, person: Person, case_id: int, upload, subject: str) ->
                 recorded_by=person,
                 recorded_at=timezone.now(),
             )
-            _log(case, RecordEvent.CONSENT_RECORDED, person, "", subject=subject[:200],
-                 file=attachment.name, sha256=attachment.sha256)
+            details = {"subject": consent.subject, "file": attachment.name}
+            _log(case, RecordEvent.CONSENT_RECORDED, person, "", details)
     except Exception:
         attachment.file.delete(save=False)  # no orphan file when the rows cannot be written
         raise
@@ -381,7 +383,8 @@ def consent_refusal() -> ActionError:
     return _refuse(
         ActionError.INVALID,
         "consent_required",
-        _("This content shows a patient or a child: attach a consent record before the "
-          "final review can pass (UU 27/2022 on personal data protection)."),
+        _(
+            "This content shows a patient or a child: attach a consent record before the "
+            "final review can pass (UU 27/2022 on personal data protection)."
+        ),
     )
-

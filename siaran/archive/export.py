@@ -200,9 +200,7 @@ class _Plan:
             "rework_count": case.rework_count,
             "retention": {
                 "class": retention.retention_class.code if retention.retention_class else None,
-                "class_name": retention.retention_class.name
-                if retention.retention_class
-                else None,
+                "class_name": retention.retention_class.name if retention.retention_class else None,
                 "review_on": retention.review_on.isoformat() if retention.review_on else None,
                 "phase": retention.phase,
             },
@@ -373,4 +371,3 @@ of versions/v<n>/content.json written as canonical JSON: keys sorted, no spaces
 In Python: hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True,
 separators=(",", ":")).encode()).hexdigest()
 """
-

@@ -35,9 +35,9 @@ def content_document(version: ContentVersion) -> dict:
 
 
 def canonical_json(document: dict) -> bytes:
-    return json.dumps(
-        document, ensure_ascii=False, sort_keys=True, separators=(",", ":")
-    ).encode("utf-8")
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode(
+        "utf-8"
+    )
 
 
 def content_sha256(version: ContentVersion) -> str:

@@ -137,7 +137,10 @@ def case_detail(request: HttpRequest, case_id: int):
     versions = list(case.versions.order_by("number").prefetch_related("media"))
     content = versions[-1] if versions else None
     # What changed since the version this person last saw (a reviewer after a rework).
-    seen = actions.case_mark_seen(person=person, case=case, number=content.number)
+    # (A case disposed of under the retention schedule has no content left.)
+    seen = (
+        actions.case_mark_seen(person=person, case=case, number=content.number) if content else None
+    )
     changes = None
     if seen and seen < content.number:
         changes = version_diff(versions[seen - 1], content)

@@ -132,7 +132,8 @@ def passes_final_review(sop: Sop, events) -> bool:
 
 
 def sheet_content(case: Case, sop: Sop) -> SheetContent | None:
-    """The sheet of the version reviewed last, or None while no review is done."""
+    """The sheet of the version reviewed last; None while no review is done, and once the
+    case's content has been disposed of."""
     steps = {step.id: step for step in review_steps(sop)}
     events = list(
         case.events.filter(kind__in=(engine.STEP_DONE, engine.SENT_BACK))
@@ -152,12 +153,10 @@ def sheet_content(case: Case, sop: Sop) -> SheetContent | None:
         if event.seq > start and (end is None or event.seq < end):
             decided[event.step_id] = event  # the newest decision of the step counts
     rows = tuple(_row(sop, step, decided.get(step.id)) for step in steps.values())
-    version = (
-        case.versions.prefetch_related("media").filter(number=len(before) + 1).first()
-        # A version is made by each send-back, so it exists; a case without versions
-        # (made outside the actions) falls back on its newest.
-        or case.versions.prefetch_related("media").order_by("-number").first()
-    )
+    # A version is made by each send-back, so it exists, unless the case was disposed of.
+    version = case.versions.prefetch_related("media").filter(number=len(before) + 1).first()
+    if version is None:
+        return None
     last = rows[-1]
     return SheetContent(
         case=case,
@@ -216,7 +215,9 @@ def display_code(code: str) -> str:
 
 def thumbnail_of(version: ContentVersion, box: float = THUMBNAIL) -> Image | None:
     """The version's first image, small; None when it has none or it cannot be read."""
-    image = next((f for f in sorted(version.media.all(), key=lambda a: a.pk) if f.kind == "image"), None)
+    image = next(
+        (f for f in sorted(version.media.all(), key=lambda a: a.pk) if f.kind == "image"), None
+    )
     if image is None:
         return None
     try:
@@ -268,9 +269,7 @@ class _SheetBuilder:
             creator="Siaran",
             invariant=1,  # the same sheet gives the same bytes
         )
-        frame = Frame(
-            MARGIN, MARGIN + FOOTER, WIDTH, PAGE_HEIGHT - 2 * MARGIN - FOOTER, 0, 0, 0, 0
-        )
+        frame = Frame(MARGIN, MARGIN + FOOTER, WIDTH, PAGE_HEIGHT - 2 * MARGIN - FOOTER, 0, 0, 0, 0)
         doc.addPageTemplates([PageTemplate(id="sheet", frames=[frame])])
         footer = _SheetFooter(
             f"{_('Approval sheet')} {display_code(self.code)} · "
@@ -298,11 +297,7 @@ class _SheetBuilder:
             HRFlowable(width="100%", thickness=1.2, color=colors.black, spaceBefore=4),
             Spacer(0, 6),
             _p(_("APPROVAL SHEET FOR PUBLICATION CONTENT"), TITLE),
-            _p(
-                _("No. %(code)s · %(status)s")
-                % {"code": display_code(self.code), "status": self.status_text()},
-                HEAD,
-            ),
+            _p(f"No. {display_code(self.code)} · {self.status_text()}", HEAD),
         ]
         return lines
 
@@ -323,9 +318,7 @@ class _SheetBuilder:
             (_("Content version"), f"v{version.number} · {version.title}"),
         ]
         rows = [[_p(label, LABEL), _p(":"), _p(value)] for label, value in pairs]
-        rows.append(
-            [_p(_("Content SHA-256"), LABEL), _p(":"), _p(self.c.content_sha256, MONO)]
-        )
+        rows.append([_p(_("Content SHA-256"), LABEL), _p(":"), _p(self.c.content_sha256, MONO)])
         picture = self.thumbnail or _p(_("No image in this content version."), SMALL)
         right = THUMBNAIL + 2 * PAD_X + 4
         details = Table(rows, colWidths=[92, 8, WIDTH - right - 100 - 2 * PAD_X])
@@ -403,13 +396,19 @@ class _SheetBuilder:
     def verification(self) -> Table:
         texts = [
             _p(_("Verify this sheet"), LABEL),
-            _p(_("Scan the QR code or open the address below, or enter the code on the "
-                 "verification page. It says whether this sheet matches the archive.")),
+            _p(
+                _(
+                    "Scan the QR code or open the address below, or enter the code on the "
+                    "verification page. It says whether this sheet matches the archive."
+                )
+            ),
             Paragraph(f'<link href="{escape(self.url)}">{escape(self.url)}</link>', MONO),
             _p(_("Code: %(code)s") % {"code": display_code(self.code)}, LABEL),
             _p(
-                _("Issued by Siaran on %(when)s. Each decision above was recorded in "
-                  "Siaran by the person named, at the time shown.")
+                _(
+                    "Issued by Siaran on %(when)s. Each decision above was recorded in "
+                    "Siaran by the person named, at the time shown."
+                )
                 % {"when": when(self.issued_at, self.zone)},
                 SMALL,
             ),
@@ -444,4 +443,3 @@ class _SheetFooter:
             PAGE_WIDTH - MARGIN, MARGIN + 4, self.page_text % {"page": page, "pages": pages}
         )
         canvas.restoreState()
-

@@ -51,8 +51,10 @@ def verify(code: str) -> Verdict:
     if sheet.document_id is None:
         return Verdict(
             REMOVED,
-            _("This sheet was issued, but its case has been disposed of under the retention "
-              "schedule; the archive no longer holds it."),
+            _(
+                "This sheet was issued, but its case has been disposed of under the retention "
+                "schedule; the archive no longer holds it."
+            ),
             **found,
         )
     newer = case.approval_sheets.filter(pk__gt=sheet.pk).order_by("-pk").first()
@@ -84,11 +86,16 @@ def verify(code: str) -> Verdict:
             **found,
         )
     if sheet.final:
-        return Verdict(VALID, _("This sheet matches the archive: it is the final approval "
-                                "of this content version."), **found)
+        return Verdict(
+            VALID,
+            _("This sheet matches the archive: it is the final approval of this content version."),
+            **found,
+        )
     return Verdict(
         VALID,
-        _("This sheet matches the archive, but it is provisional: not every review step of "
-          "the SOP has passed yet."),
+        _(
+            "This sheet matches the archive, but it is provisional: not every review step of "
+            "the SOP has passed yet."
+        ),
         **found,
     )

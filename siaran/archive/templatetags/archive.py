@@ -19,7 +19,10 @@ register = template.Library()
 def case_archive_buttons(context, case, sop):
     """The approval sheet (once a review is done) and the ZIP export, near the top."""
     reviews = [step.id for step in review_steps(sop)]
-    reviewed = case.events.filter(kind=engine.STEP_DONE, step_id__in=reviews).exists()
+    reviewed = (
+        case.events.filter(kind=engine.STEP_DONE, step_id__in=reviews).exists()
+        and case.versions.exists()  # a case disposed of has no content left to approve
+    )
     return {
         "case": case,
         "reviewed": reviewed,

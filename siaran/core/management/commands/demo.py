@@ -11,7 +11,6 @@ from django.db import transaction
 from PIL import Image, ImageDraw
 
 from siaran.archive import actions as archive_actions
-
 from siaran.cases import actions as case_actions
 from siaran.cases.models import Case
 from siaran.core import sops
