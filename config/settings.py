@@ -59,6 +59,11 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("SIARAN_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("SIARAN_CSRF_TRUSTED_ORIGINS")
 
+# The site's public address, for links that leave it: the QR code of an approval sheet.
+# Without it a sheet made in a request points at that request's host, and one made by the
+# task worker at the development server.
+SIARAN_BASE_URL = env("SIARAN_BASE_URL").rstrip("/")
+
 # Further SOP files, in folders separated by the platform's path separator (":").
 SIARAN_SOP_DIRS = env_list("SIARAN_SOP_DIRS", separator=os.pathsep)
 
@@ -74,6 +79,7 @@ INSTALLED_APPS = [
     "siaran.orgs",
     "siaran.cases",
     "siaran.audit",
+    "siaran.archive",
     "siaran.api",
     "axes",
     "ninja",  # serves its API docs page from its own static files, not a CDN

@@ -181,7 +181,7 @@ def test_demo_is_idempotent(demo):
 
     count = Case.objects.count()
     call_command("demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    assert Case.objects.count() == count == 6
+    assert Case.objects.count() == count == 8  # four per institution, one published
 
 
 @pytest.mark.django_db

@@ -16,12 +16,15 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 
+from siaran.archive.views import export_response
 from siaran.cases import actions
 from siaran.cases.actions import ActionError
 from siaran.cases.definitions import definition
 from siaran.cases.models import Case
 from siaran.cases.selectors import open_tasks, visible_cases
 from siaran.core import sops
+from siaran.documents.actions import approval_sheet_for
+from siaran.documents.views import sheet_response
 from siaran.sop.engine import CaseState
 from siaran.sop.export import sop_as_json
 
@@ -210,6 +213,24 @@ def case_attachment(request, case_id: int, file: File[UploadedFile]):
             "sha256": attachment.sha256,
         },
     )
+
+
+@api.get("/cases/{case_id}/approval-sheet", tags=["cases"])
+def case_approval_sheet(request, case_id: int):
+    """The case's approval sheet as PDF: its newest sheet while it still matches the
+    case, else a new one. 404 while no review is done."""
+    sheet = approval_sheet_for(
+        person=request.person, case_id=case_id, base_url=request.build_absolute_uri("/")
+    )
+    return sheet_response(request.person, sheet)
+
+
+@api.get("/cases/{case_id}/export", tags=["cases"])
+def case_export(request, case_id: int):
+    """The case as one ZIP: approval sheets, every version with its media, the files, the
+    timeline as CSV and JSON, the published links, and a manifest of SHA-256 digests."""
+    case = _case(request, case_id)
+    return export_response(request.person, case, request.build_absolute_uri("/"))
 
 
 @api.get("/tasks", tags=["tasks"])

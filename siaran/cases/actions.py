@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
+from siaran.archive import hooks as archive_hooks
 from siaran.audit.chain import digest
 from siaran.core.sops import translate
 from siaran.core.sql import Increment, Table
@@ -178,6 +179,8 @@ def case_decide(
     except Refused as refusal:
         raise _refused(refusal) from refusal
     with transaction.atomic():
+        # Issue 5: consent before the final review passes; the approval sheet on commit.
+        archive_hooks.before_decision(case=case, sop=sop, transition=transition, person=person)
         _apply(case, sop, transition, person, on_behalf, now)
         if any(event.kind == engine.SENT_BACK for event in transition.events):
             _new_content_version(case, person)
@@ -236,14 +239,10 @@ def step_release(*, person: Person, case_id: int) -> Case:
     return case
 
 
-def attachment_open(*, person: Person, case_id: int, key: str) -> Attachment:
-    """A file of a case, for someone who sees the case; every download is recorded."""
-    case, _lanes, _sop = _load_case(person, case_id)
-    attachment = case.attachments.filter(key=key).first()
-    if attachment is None:
-        raise ActionError(ActionError.NOT_FOUND, "not_found", _("No such file."))
-    _record(person, case, "file_downloaded", note=attachment.name, data=_file_data(attachment))
-    return attachment
+def download_record(*, person: Person, case: Case, what: str, ref: str, name: str) -> None:
+    """Put a download of an archived file (a file, an approval sheet, an export) on the
+    case's timeline: who took what, when. `siaran.cases.downloads` calls it for each."""
+    _record(person, case, "file_downloaded", note=name, data={"what": what, "ref": ref})
 
 
 def _file_data(attachment: Attachment) -> dict:

@@ -7,7 +7,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from . import actions
 from .actions import ActionError
 from .definitions import definition
 from .diff import version_diff
+from .downloads import ATTACHMENT, download
 from .selectors import open_tasks, seats_of, started_by, visible_cases
 
 
@@ -136,7 +137,10 @@ def case_detail(request: HttpRequest, case_id: int):
     versions = list(case.versions.order_by("number").prefetch_related("media"))
     content = versions[-1] if versions else None
     # What changed since the version this person last saw (a reviewer after a rework).
-    seen = actions.case_mark_seen(person=person, case=case, number=content.number)
+    # (A case disposed of under the retention schedule has no content left.)
+    seen = (
+        actions.case_mark_seen(person=person, case=case, number=content.number) if content else None
+    )
     changes = None
     if seen and seen < content.number:
         changes = version_diff(versions[seen - 1], content)
@@ -224,15 +228,20 @@ def attachment_add(request: HttpRequest, case_id: int):
 @login_required
 def attachment_download(request: HttpRequest, case_id: int, key: str):
     """Files are never public: each download checks that the person may see the case."""
-    try:
-        attachment = actions.attachment_open(person=_person(request), case_id=case_id, key=key)
-    except ActionError as error:
-        raise Http404 from error
-    return FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=attachment.kind == "document",
-        filename=attachment.name,
+    person = _person(request)
+    case = visible_cases(person).filter(pk=case_id).first()
+    attachment = case.attachments.filter(key=key).first() if case else None
+    if attachment is None:
+        raise Http404
+    return download(
+        person=person,
+        case=case,
+        what=ATTACHMENT,
+        name=attachment.name,
         content_type=attachment.content_type,
+        body=attachment.file.open("rb"),
+        inline=attachment.kind != "document",
+        ref=attachment.key,
     )
 
 

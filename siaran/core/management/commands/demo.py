@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from PIL import Image, ImageDraw
 
+from siaran.archive import actions as archive_actions
 from siaran.cases import actions as case_actions
 from siaran.cases.models import Case
 from siaran.core import sops
@@ -35,7 +39,10 @@ INSTITUTIONS = [
             ("Promosi Layanan Stroke Center 24 Jam", "produce", 0),
             ("Poster Hari Stroke Sedunia", "director-review", 0),
             ("Video Edukasi Rehabilitasi Pasca Stroke", "edit", 1),
+            ("Kenali Gejala Stroke: SeGeRa ke RS", None, 0),
         ],
+        "content_step": "produce",  # where the poster is made
+        "shows_a_patient": "Video Edukasi Rehabilitasi Pasca Stroke",
     },
     {
         "slug": "poltekkes-jkt2",
@@ -56,7 +63,10 @@ INSTITUTIONS = [
             ("Penerimaan Mahasiswa Baru 2027", "verify", 0),
             ("Wisuda Angkatan 2026", "design", 1),
             ("Dies Natalis Poltekkes Jakarta II", "upload", 0),
+            ("Pengabdian Masyarakat: Posyandu Lansia", None, 0),
         ],
+        "content_step": "design",
+        "shows_a_patient": "",
     },
 ]
 
@@ -110,7 +120,7 @@ def build(spec: dict) -> list[dict]:
         org_actions.lane_assign(person=person, sop_id=spec["sop"], lane_id=lane)
         people[lane] = person
         users.append({"username": username, "organization": spec["slug"], "lanes": [lane]})
-    org_actions.person_ensure(
+    admin = org_actions.person_ensure(
         organization=organization,
         username=f"{spec['slug']}-admin",
         name=f"Admin {spec['short_name']}",
@@ -118,14 +128,46 @@ def build(spec: dict) -> list[dict]:
         is_admin=True,
     )
     users.append({"username": f"{spec['slug']}-admin", "organization": spec["slug"], "lanes": []})
+    _retention_schedule(admin)
     for title, until, rejections in spec["cases"]:
         if not Case.objects.filter(organization=organization, title=title).exists():
-            _run_case(spec["sop"], people, title, until, rejections)
+            case = _run_case(spec, people, title, until, rejections)
+            if title == spec["shows_a_patient"]:
+                maker = sops.find(spec["sop"]).step(spec["content_step"]).lane
+                archive_actions.consent_flag_set(
+                    person=people[maker], case_id=case.pk, needs_consent=True
+                )
     return users
 
 
-def _run_case(sop_id: str, people: dict, title: str, until: str, rejections: int) -> None:
-    """Walk a case through the SOP as its people would, saying no `rejections` times."""
+# An example schedule for the demo (codes after the archive classification of public
+# relations, HM); each institution enters its own JRA.
+RETENTION_CLASSES = [
+    ("HM.02.01", "Publikasi promosi dan informasi layanan", 2, 3, "dinilai-kembali", True),
+    ("HM.02.02", "Publikasi kegiatan pimpinan dan peristiwa penting", 2, 8, "permanen", False),
+    ("HM.02.03", "Bahan publikasi rutin", 1, 1, "musnah", False),
+]
+
+
+def _retention_schedule(admin) -> None:
+    for code, name, active, inactive, disposition, default in RETENTION_CLASSES:
+        if not admin.organization.retention_classes.filter(code=code).exists():
+            archive_actions.retention_class_save(
+                admin=admin,
+                code=code,
+                name=name,
+                active_years=active,
+                inactive_years=inactive,
+                disposition=disposition,
+                basis="Contoh untuk demo: sesuaikan dengan JRA instansi.",
+                is_default=default,
+            )
+
+
+def _run_case(spec: dict, people: dict, title: str, until: str | None, rejections: int) -> Case:
+    """Walk a case through the SOP as its people would, saying no `rejections` times; to
+    the end (published) when `until` is None, with a poster made at the content step."""
+    sop_id = spec["sop"]
     sop = sops.find(sop_id)
     starter = people[sop.first_step.lane]
     case = case_actions.case_start(
@@ -134,9 +176,13 @@ def _run_case(sop_id: str, people: dict, title: str, until: str, rejections: int
     said_no = 0
     for _ in range(50):
         state = CaseState.from_dict(case.state)
+        if state.closed:
+            return case
         step = sop.step(state.current[0])
         if step.id == until and said_no >= rejections:
-            return
+            return case
+        if until is None and step.id == spec["content_step"] and not case.attachments.exists():
+            _make_content(people[step.lane], case, title)
         back = [o for o in step.outcomes if sop.is_rework(step.id, o)]
         if back and said_no < rejections:
             outcome, note = back[0].id, "Mohon perbaiki narasi dan logo."
@@ -146,3 +192,24 @@ def _run_case(sop_id: str, people: dict, title: str, until: str, rejections: int
         case = case_actions.case_decide(
             person=people[step.lane], case_id=case.pk, outcome=outcome, note=note
         )
+    return case
+
+
+def _make_content(person, case: Case, title: str) -> None:
+    """A poster (a plain PNG drawn here) and the text for each of the case's channels."""
+    image = Image.new("RGB", (1080, 1080), (11, 94, 168))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((60, 60, 1020, 1020), outline=(255, 255, 255), width=12)
+    draw.text((120, 500), title, fill=(255, 255, 255), font_size=44)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    poster = SimpleUploadedFile("poster.png", buffer.getvalue(), content_type="image/png")
+    case_actions.attachment_add(person=person, case_id=case.pk, upload=poster)
+    case_actions.content_save(
+        person=person,
+        case_id=case.pk,
+        title=title,
+        narrative=f"{title}. Informasi lengkap di kanal resmi kami.",
+        captions={channel: f"{title} #InfoSehat" for channel in case.channels},
+        hashtags="#InfoSehat #Kemenkes",
+    )

@@ -1,0 +1,32 @@
+"""What issue 5 adds to a case's decision, in one place: `cases.actions.case_decide`
+calls `before_decision` inside the transition's transaction, before it is written."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from django.db import transaction
+
+from siaran.documents.approval_sheet import passes_final_review
+
+log = logging.getLogger(__name__)
+
+
+def before_decision(*, case, sop, transition, person) -> None:
+    """When this decision passes the SOP's last review: refuse it while the content shows
+    a patient or a child without a consent record; else issue the approval sheet once the
+    decision is committed."""
+    if not passes_final_review(sop, transition.events):
+        return
+    from .actions import consent_missing, consent_refusal  # actions imports cases.actions
+
+    if consent_missing(case.pk):
+        raise consent_refusal()
+    transaction.on_commit(partial(_queue_sheet, case.pk, person.pk), robust=True)
+
+
+def _queue_sheet(case_id: int, person_id: int) -> None:
+    from siaran.documents.tasks import approval_sheet_attach
+
+    approval_sheet_attach.enqueue(case_id, person_id)
