@@ -322,6 +322,13 @@ def test_disposal_needs_an_admin_a_reason_and_a_due_date(
     about = json.loads(archive.read("case.json"))
     assert about["record_events"][-1]["kind"] == "disposed"
     assert about["record_events"][-1]["reason"] == "Berita acara pemusnahan No. 12/2045"
+    # The decisions are on the case's audit chain too, and the chain still holds.
+    kinds = list(case.events.values_list("kind", flat=True))
+    assert "record_kept_permanently" in kinds and kinds[-1] == "file_downloaded"  # the export
+    assert "record_disposed" in kinds
+    from siaran.audit.verify import first_break
+
+    assert first_break() is None
 
 
 @pytest.mark.django_db

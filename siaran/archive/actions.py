@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
+from siaran.audit import actions as audit
+from siaran.cases import actions as case_actions
 from siaran.cases.actions import UPLOAD_LIMITS, UPLOAD_TYPES, ActionError
 from siaran.cases.digest import content_sha256
 from siaran.cases.models import Attachment, Case, Comment, ContentVersion, SeenVersion
@@ -60,6 +62,10 @@ def _record(case: Case) -> CaseRecord:
 def _log(
     case: Case, kind: str, person: Person, reason: str = "", data: dict | None = None
 ) -> RecordEvent:
+    """The record's own log, and the same on the case's timeline (its audit chain)."""
+    case_actions.timeline_add(
+        person=person, case=case, kind=f"record_{kind}", note=reason, data=data or {}
+    )
     return RecordEvent.objects.create(
         case=case, kind=kind, person=person, at=timezone.now(), reason=reason, data=data or {}
     )
@@ -120,6 +126,9 @@ def retention_class_save(
         retention.disposition, retention.basis = disposition, (basis or "").strip()[:300]
         retention.is_default = bool(is_default)
         retention.save()
+        data = {"code": code, "name": name, "active_years": active, "inactive_years": inactive}
+        data.update(disposition=disposition, is_default=bool(is_default))
+        audit.record("retention_class_saved", actor=admin, data=data)
     return retention
 
 

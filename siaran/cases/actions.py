@@ -239,10 +239,13 @@ def step_release(*, person: Person, case_id: int) -> Case:
     return case
 
 
-def download_record(*, person: Person, case: Case, what: str, ref: str, name: str) -> None:
-    """Put a download of an archived file (a file, an approval sheet, an export) on the
-    case's timeline: who took what, when. `siaran.cases.downloads` calls it for each."""
-    _record(person, case, "file_downloaded", note=name, data={"what": what, "ref": ref})
+def timeline_add(
+    *, person: Person, case: Case, kind: str, note: str = "", data: dict | None = None
+) -> None:
+    """Put something done around a case on its timeline, the case's audit chain: a
+    download of an archived file, a retention decision, a consent record. For the other
+    apps' actions; a case's own actions record their events themselves."""
+    _record(person, case, kind, note=note, data=data)
 
 
 def _file_data(attachment: Attachment) -> dict:

@@ -38,7 +38,8 @@ def download(
 ) -> HttpResponseBase:
     """The response that hands `body` (bytes, an iterator of chunks, or an open file) to
     `person` as the file `name`; `ref` identifies the item (a file's key, a sheet's code)."""
-    actions.download_record(person=person, case=case, what=what, ref=ref, name=name)
+    data = {"what": what, "ref": ref}
+    actions.timeline_add(person=person, case=case, kind="file_downloaded", note=name, data=data)
     if isinstance(body, bytes):
         response: HttpResponseBase = HttpResponse(body, content_type=content_type)
     elif hasattr(body, "read"):

@@ -157,6 +157,14 @@ EVENT_TEXTS = {
     "content_saved": gettext_lazy("saved the content"),
     "step_claimed": gettext_lazy("took the step"),
     "step_released": gettext_lazy("released the step"),
+    # The archive's decisions on the case's record (siaran.archive.models.RecordEvent).
+    "record_classified": gettext_lazy("retention class set"),
+    "record_consent_flagged": gettext_lazy("flagged: shows a patient or a child"),
+    "record_consent_cleared": gettext_lazy("consent flag cleared"),
+    "record_consent_recorded": gettext_lazy("consent recorded"),
+    "record_extended": gettext_lazy("kept until a later review"),
+    "record_kept_permanently": gettext_lazy("kept permanently"),
+    "record_disposed": gettext_lazy("disposed of"),
 }
 
 
