@@ -23,12 +23,13 @@ from django.utils.translation import gettext as _
 
 from siaran.core.sops import translate
 from siaran.core.sql import Increment, Table
+from siaran.notifications import actions as notifications
+from siaran.orgs.calendar import calendar_of
 from siaran.orgs.models import OrgSop, Person, SopVersion, Unit
 from siaran.orgs.selectors import lanes_from, lanes_of, seats_sql
 from siaran.sop import engine
 from siaran.sop.engine import Actor, CaseState, Refused, Transition
 from siaran.sop.model import Sop
-from siaran.sop.timing import WorkCalendar
 
 from .definitions import definition, definition_of, pin
 from .models import Attachment, Case, CaseEvent, Comment, ContentVersion, SeenVersion
@@ -289,6 +290,7 @@ def comment_add(*, person: Person, case_id: int, text: str) -> Comment:
     with transaction.atomic():
         comment = Comment.objects.create(case=case, author=person, text=text[:5000])
         comment.mentions.set(mentioned)
+        notifications.mentions_notify(comment=comment, people=mentioned)
     return comment
 
 
@@ -469,7 +471,7 @@ def _apply(
     entered = [e.step for e in transition.events if e.kind == engine.STEP_ENTERED]
     if state.closed or entered:
         step = sop.step(entered[-1]) if entered and not state.closed else None
-        calendar = WorkCalendar(zone=person.organization.time_zone)
+        calendar = calendar_of(person.organization)  # built once per process and change
         values.update(
             current_step=step.id if step else "",
             current_lane=step.lane if step else "",
@@ -506,3 +508,5 @@ def _apply(
     values["lock_version"] = case.lock_version + 1
     for name, value in values.items():
         setattr(case, name, value)
+    if entered and not state.closed:
+        notifications.step_started(case, calendar)  # its reminder, queued on commit
