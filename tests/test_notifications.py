@@ -20,6 +20,7 @@ from siaran.orgs import actions as org_actions
 from siaran.orgs.models import Person
 from siaran.orgs.selectors import lane_holders, seats_of
 from siaran.sop.timing import WorkCalendar, parse_time
+from tests.mailbox import smtp  # noqa: F401 (a fixture)
 from tests.test_pages import login
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -183,3 +184,32 @@ def test_a_person_chooses_how_mail_comes(client, demo):
         "digest",
         "en",
     )
+
+
+@pytest.mark.django_db
+def test_the_notifications_command_queues_the_digest_once_and_sends_it(demo, smtp):  # noqa: F811
+    import io
+
+    import time_machine
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    out = io.StringIO()
+    call_command("notifications", "schedule", stdout=out)
+    call_command("notifications", "schedule", stdout=out)
+    assert "already queued" in out.getvalue()
+    queued = DBTaskResult.objects.filter(task_path__endswith="daily_digest", status="READY")
+    assert queued.count() == 1
+    verifier = Person.objects.select_related("user").get(
+        user__username="poltekkes-jkt2-verifikator"
+    )
+    org_actions.preferences_set(
+        person=verifier, email=verifier.user.email, mail_mode="digest", language="en"
+    )
+    remind("Penerimaan Mahasiswa Baru 2027")
+    with time_machine.travel(at(23, 9), tick=False):  # a Monday
+        call_command("notifications", "digest", stdout=out)
+        call_command("notifications", "digest", stdout=out)
+    mails = smtp.take()
+    assert [m.to for m in mails] == [[verifier.user.email]]
+    assert mails[0].subject == "[Siaran] 1 notification" and "Reminder:" in mails[0].body
