@@ -5,6 +5,7 @@ Embedded default: SQLite in WAL mode and uploaded files under one data folder
 A secret may also be given as a file: SIARAN_SECRET_KEY_FILE.
 """
 
+import datetime
 import os
 import secrets
 from pathlib import Path
@@ -59,9 +60,9 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("SIARAN_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("SIARAN_CSRF_TRUSTED_ORIGINS")
 
-# The site's public address, for links that leave it: the QR code of an approval sheet.
-# Without it a sheet made in a request points at that request's host, and one made by the
-# task worker at the development server.
+# The site's public address, for links that leave it: mails, the QR code of an approval
+# sheet. Without it a sheet made in a request points at that request's host, and mails
+# and sheets made by the task worker at the development server (siaran.core.site).
 SIARAN_BASE_URL = env("SIARAN_BASE_URL").rstrip("/")
 
 # Further SOP files, in folders separated by the platform's path separator (":").
@@ -80,6 +81,7 @@ INSTALLED_APPS = [
     "siaran.cases",
     "siaran.audit",
     "siaran.archive",
+    "siaran.notifications",
     "siaran.api",
     "axes",
     "ninja",  # serves its API docs page from its own static files, not a CDN
@@ -162,6 +164,29 @@ TASKS = {
         "BACKEND": env("SIARAN_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+
+# Notification mail: SMTP through SIARAN_EMAIL_HOST; printed on the console in debug when
+# no host is set; without either, Django's default (SMTP on localhost:25).
+if env("SIARAN_EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env("SIARAN_EMAIL_HOST")
+    EMAIL_PORT = int(env("SIARAN_EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = env("SIARAN_EMAIL_USER")
+    EMAIL_HOST_PASSWORD = env("SIARAN_EMAIL_PASSWORD")
+    EMAIL_USE_TLS = env_bool("SIARAN_EMAIL_TLS", True)  # STARTTLS, as on port 587
+    EMAIL_USE_SSL = env_bool("SIARAN_EMAIL_SSL", False)  # TLS from the start, port 465
+    if EMAIL_USE_TLS and EMAIL_USE_SSL:
+        raise ImproperlyConfigured("SIARAN_EMAIL_TLS and SIARAN_EMAIL_SSL exclude each other")
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_TIMEOUT = 30  # a stuck mail server must not hold the task worker
+DEFAULT_FROM_EMAIL = env("SIARAN_EMAIL_FROM", "Siaran <siaran@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The daily digest goes out at this time (HH:MM, in SIARAN_TIME_ZONE) on working days.
+try:
+    SIARAN_DIGEST_TIME = datetime.time.fromisoformat(env("SIARAN_DIGEST_TIME", "08:00"))
+except ValueError:
+    raise ImproperlyConfigured("SIARAN_DIGEST_TIME: expected HH:MM, such as 08:00") from None
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("siaran.cases.urls")),
     path("", include("siaran.orgs.urls")),
+    path("", include("siaran.notifications.urls")),
     path("", include("siaran.documents.urls")),
     path("", include("siaran.archive.urls")),
     path("", include("siaran.core.urls")),

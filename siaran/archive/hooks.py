@@ -4,10 +4,8 @@ calls `before_decision` inside the transition's transaction, before it is writte
 from __future__ import annotations
 
 import logging
-from functools import partial
 
-from django.db import transaction
-
+from siaran.core.queue import enqueue_with_change
 from siaran.documents.approval_sheet import passes_final_review
 
 log = logging.getLogger(__name__)
@@ -23,10 +21,6 @@ def before_decision(*, case, sop, transition, person) -> None:
 
     if consent_missing(case.pk):
         raise consent_refusal()
-    transaction.on_commit(partial(_queue_sheet, case.pk, person.pk), robust=True)
-
-
-def _queue_sheet(case_id: int, person_id: int) -> None:
     from siaran.documents.tasks import approval_sheet_attach
 
-    approval_sheet_attach.enqueue(case_id, person_id)
+    enqueue_with_change(approval_sheet_attach, case.pk, person.pk)

@@ -25,12 +25,13 @@ from siaran.archive import hooks as archive_hooks
 from siaran.audit.chain import digest
 from siaran.core.sops import translate
 from siaran.core.sql import Increment, Table
+from siaran.notifications import actions as notifications
+from siaran.orgs.calendar import calendar_of
 from siaran.orgs.models import OrgSop, Person, SopVersion, Unit
 from siaran.orgs.selectors import lanes_from, lanes_of, seats_sql
 from siaran.sop import engine
 from siaran.sop.engine import Actor, CaseState, Refused, Transition
 from siaran.sop.model import Sop
-from siaran.sop.timing import WorkCalendar
 
 from .definitions import definition, definition_of, pin
 from .models import Attachment, Case, CaseEvent, Comment, ContentVersion, SeenVersion
@@ -318,6 +319,7 @@ def comment_add(*, person: Person, case_id: int, text: str) -> Comment:
         comment = Comment.objects.create(case=case, author=person, text=text[:5000])
         comment.mentions.set(mentioned)
         _record(person, case, "comment_added", note=comment.text, data={"comment": comment.pk})
+        notifications.mentions_notify(comment=comment, people=mentioned)
     return comment
 
 
@@ -499,7 +501,7 @@ def _apply(
     entered = [e.step for e in transition.events if e.kind == engine.STEP_ENTERED]
     if state.closed or entered:
         step = sop.step(entered[-1]) if entered and not state.closed else None
-        calendar = WorkCalendar(zone=person.organization.time_zone)
+        calendar = calendar_of(person.organization)  # built once per process and change
         values.update(
             current_step=step.id if step else "",
             current_lane=step.lane if step else "",
@@ -530,6 +532,8 @@ def _apply(
     values["lock_version"] = case.lock_version + 1
     for name, value in values.items():
         setattr(case, name, value)
+    if entered and not state.closed:
+        notifications.step_started(case, calendar)  # its reminder, queued on commit
 
 
 def _event_row(

@@ -13,7 +13,6 @@ import hashlib
 import re
 import secrets
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
@@ -24,6 +23,7 @@ from siaran.cases.actions import ActionError
 from siaran.cases.definitions import definition
 from siaran.cases.models import Attachment, Case
 from siaran.cases.selectors import visible_cases
+from siaran.core.site import site_url
 from siaran.orgs.models import Person
 
 from .approval_sheet import render_sheet, sheet_content, thumbnail_of
@@ -49,8 +49,7 @@ def verification_url(code: str, base_url: str = "") -> str:
     SIARAN_BASE_URL when set (a worker has no request to read a host from), else the
     host of the request that asked for the sheet, else the development server's.
     """
-    base = settings.SIARAN_BASE_URL or base_url or "http://localhost:8000"
-    return base.rstrip("/") + reverse("documents:verify", args=[code])
+    return site_url(base_url) + reverse("documents:verify", args=[code])
 
 
 def approval_sheet_issue(

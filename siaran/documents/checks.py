@@ -10,7 +10,7 @@ def base_url_is_set(app_configs, **kwargs):
     return [
         Warning(
             "SIARAN_BASE_URL is not set: approval sheets issued by the task worker would "
-            "point their QR code at http://localhost:8000.",
+            "point their QR code, and mails their links, at http://127.0.0.1:8000.",
             hint="Set SIARAN_BASE_URL to the site's public address, e.g. https://siaran.example.go.id",
             id="siaran.W001",
         )

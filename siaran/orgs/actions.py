@@ -4,27 +4,67 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from siaran.audit.actions import record
 
-from .models import Acting, LaneMember, Organization, OrgSop, Person, Unit
+from .calendar import shipped_holidays
+from .models import (
+    HOLIDAY_KINDS,
+    MAIL_MODES,
+    Acting,
+    Holiday,
+    LaneMember,
+    Organization,
+    OrgSop,
+    Person,
+    Unit,
+)
 
 
 def organization_ensure(
     *, slug: str, name: str, short_name: str = "", parent: str = "", sop_ids: tuple[str, ...] = ()
 ) -> Organization:
+    """Create or refresh an institution; a new one gets the national holidays Siaran ships."""
     with transaction.atomic():
-        organization, _created = Organization.objects.update_or_create(
+        organization, created = Organization.objects.update_or_create(
             slug=slug, defaults={"name": name, "short_name": short_name, "parent": parent}
         )
         for sop_id in sop_ids:
             OrgSop.objects.get_or_create(organization=organization, sop_id=sop_id)
         data = {"slug": slug, "name": name, "sops": list(sop_ids)}
         record("institution_saved", organization=organization, data=data)
+        if created:
+            holidays_seed(organization=organization)
     return organization
+
+
+def holidays_seed(*, organization: Organization) -> int:
+    """Add the shipped national holidays and cuti bersama the institution does not have
+    yet; its own changes stay. Returns how many days were added."""
+    have = set(organization.holidays.values_list("date", flat=True))
+    new = [
+        Holiday(
+            organization=organization,
+            date=h.date,
+            name=h.name,
+            kind=h.kind,
+            estimated=h.estimated,
+        )
+        for h in shipped_holidays()
+        if h.date not in have
+    ]
+    with transaction.atomic():
+        Holiday.objects.bulk_create(new)
+        if new:
+            _calendar_changed(organization)
+    return len(new)
 
 
 def unit_ensure(*, organization: Organization, name: str) -> Unit:
@@ -43,10 +83,12 @@ def person_ensure(
     unit: Unit | None = None,
     is_admin: bool = False,
     actor: Person | None = None,
+    email: str = "",
 ) -> Person:
     """Create or refresh a person and their login (`actor`: the administrator who did)."""
     user, _created = get_user_model().objects.get_or_create(username=username)
     user.set_password(password)
+    user.email = email
     user.save()
     person, _created = Person.objects.update_or_create(
         user=user,
@@ -141,9 +183,11 @@ def person_add(
     nip: str = "",
     title: str = "",
     unit_name: str = "",
+    email: str = "",
 ) -> Person:
     _require_admin(admin)
     username, name, nip = username.strip(), name.strip(), "".join(nip.split())
+    email = _checked_email(email)
     if not username or not name:
         raise OrgError(_("A username and a name are required."))
     if nip and (not nip.isdigit() or len(nip) != 18):
@@ -162,6 +206,7 @@ def person_add(
         title=title.strip(),
         unit=unit,
         actor=admin,
+        email=email,
     )
 
 
@@ -204,6 +249,121 @@ def acting_end(*, admin: Person, acting_id: int) -> None:
         ).delete()
         if deleted:
             record("acting_ended", actor=admin, data={"acting": acting_id})
+
+
+def preferences_set(*, person: Person, email: str, mail_mode: str, language: str) -> Person:
+    """A person's own settings: where notifications are mailed, how often, in which language."""
+    email = _checked_email(email)
+    if mail_mode not in dict(MAIL_MODES):
+        raise OrgError(_("Choose how notifications are mailed."))
+    if language not in dict(settings.LANGUAGES):
+        raise OrgError(_("Unknown language."))
+    with transaction.atomic():
+        get_user_model().objects.filter(pk=person.user_id).update(email=email)
+        Person.objects.filter(pk=person.pk).update(mail_mode=mail_mode, language=language)
+        data = {"email": email, "mail_mode": mail_mode, "language": language}
+        record("preferences_saved", actor=person, data=data)
+    person.user.email, person.mail_mode, person.language = email, mail_mode, language
+    return person
+
+
+# -- the working calendar ----------------------------------------------------------------
+
+
+def working_hours_set(
+    *, admin: Person, workdays: set[int], opens: dt.time, closes: dt.time
+) -> Organization:
+    """The institution's working days (Monday = 0) and office hours."""
+    _require_admin(admin)
+    if not workdays or not workdays <= set(range(7)):
+        raise OrgError(_("Choose at least one working day."))
+    if opens >= closes:
+        raise OrgError(_("The office must open before it closes."))
+    organization = admin.organization
+    with transaction.atomic():
+        Organization.objects.filter(pk=organization.pk).update(
+            workdays="".join(str(d) for d in sorted(workdays)), opens=opens, closes=closes
+        )
+        _calendar_changed(organization)
+        data = {"workdays": sorted(workdays), "opens": str(opens), "closes": str(closes)}
+        record("working_hours_set", actor=admin, data=data)
+    return organization
+
+
+def holiday_save(*, admin: Person, date: dt.date, name: str, kind: str) -> Holiday:
+    """Add a day off, or change the one on that date (which makes it checked, not estimated)."""
+    _require_admin(admin)
+    name = " ".join((name or "").split())
+    if not name:
+        raise OrgError(_("Give the day off a name."))
+    if kind not in dict(HOLIDAY_KINDS):
+        raise OrgError(_("Unknown kind of day off."))
+    with transaction.atomic():
+        holiday, _created = Holiday.objects.update_or_create(
+            organization=admin.organization,
+            date=date,
+            defaults={"name": name[:200], "kind": kind, "estimated": False},
+        )
+        _calendar_changed(admin.organization)
+        data = {"date": date.isoformat(), "name": holiday.name, "kind": kind}
+        record("holiday_saved", actor=admin, data=data)
+    return holiday
+
+
+def holiday_remove(*, admin: Person, holiday_id: int) -> None:
+    _require_admin(admin)
+    with transaction.atomic():
+        removed, _rows = Holiday.objects.filter(
+            pk=holiday_id, organization_id=admin.organization_id
+        ).delete()
+        if removed:
+            _calendar_changed(admin.organization)
+            record("holiday_removed", actor=admin, data={"holiday": holiday_id})
+
+
+def holidays_import(*, admin: Person) -> int:
+    """Load the national holidays Siaran ships again, adding the days not on the calendar."""
+    _require_admin(admin)
+    with transaction.atomic():
+        added = holidays_seed(organization=admin.organization)
+        record("holidays_imported", actor=admin, data={"added": added})
+    return added
+
+
+def escalation_lane_set(*, admin: Person, sop_id: str, lane_id: str) -> OrgSop:
+    """Whose lane is told when a step of the SOP is overdue; "" for the supervisor's lane."""
+    from siaran.core import sops
+
+    _require_admin(admin)
+    org_sop = OrgSop.objects.filter(organization_id=admin.organization_id, sop_id=sop_id).first()
+    sop = sops.find(sop_id)
+    if org_sop is None or sop is None:
+        raise OrgError(_("Your institution does not run this SOP."))
+    if lane_id and lane_id not in {lane.id for lane in sop.lanes}:
+        raise OrgError(_("Unknown person or lane."))
+    with transaction.atomic():
+        org_sop.escalation_lane = lane_id
+        org_sop.save(update_fields=["escalation_lane"])
+        record("escalation_lane_set", actor=admin, data={"sop": sop_id, "lane": lane_id})
+    return org_sop
+
+
+def _calendar_changed(organization: Organization) -> None:
+    """Every process rebuilds the institution's calendar on its next use."""
+    Organization.objects.filter(pk=organization.pk).update(
+        calendar_version=F("calendar_version") + 1
+    )
+    organization.refresh_from_db(fields=["workdays", "opens", "closes", "calendar_version"])
+
+
+def _checked_email(email: str) -> str:
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise OrgError(_("This is not an e-mail address.")) from None
+    return email
 
 
 def _require_admin(person: Person) -> None:

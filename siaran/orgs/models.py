@@ -1,5 +1,6 @@
 """Institutions, their units and people, who sits in which lane, and who stands in (Plh.)."""
 
+import datetime as dt
 import hashlib
 
 from django.conf import settings
@@ -13,6 +14,13 @@ class Organization(models.Model):
     short_name = models.CharField(_("short name"), max_length=50, blank=True)
     parent = models.CharField(_("ministry or directorate"), max_length=200, blank=True)
     time_zone = models.CharField(_("time zone"), max_length=50, default="Asia/Jakarta")
+    # The working calendar (siaran.orgs.calendar): days as weekday digits, Monday = 0.
+    workdays = models.CharField(_("working days"), max_length=7, default="01234")
+    opens = models.TimeField(_("opens"), default=dt.time(7, 30))
+    closes = models.TimeField(_("closes"), default=dt.time(16, 0))
+    # Bumped by every change of the calendar (hours or holidays), so that each process
+    # rebuilds its cached calendar on the next transition instead of querying each time.
+    calendar_version = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("institution")
@@ -20,6 +28,35 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.short_name or self.name
+
+
+HOLIDAY_KINDS = [
+    ("libur_nasional", _("national holiday")),
+    ("cuti_bersama", _("collective leave (cuti bersama)")),
+    ("libur_instansi", _("institution's day off")),
+]
+
+
+class Holiday(models.Model):
+    """A day the institution does not work: due times skip it."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="holidays"
+    )
+    date = models.DateField(_("date"))
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=HOLIDAY_KINDS)
+    # From Siaran's list ahead of the official decree: the institution should check it.
+    estimated = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "date"], name="holiday_unique_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
 
 
 class Unit(models.Model):
@@ -36,6 +73,12 @@ class Unit(models.Model):
         return self.name
 
 
+MAIL_MODES = [
+    ("immediate", _("a mail for each notification")),
+    ("digest", _("one mail a day with all of them")),
+]
+
+
 class Person(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="person"
@@ -46,6 +89,13 @@ class Person(models.Model):
     nip = models.CharField(_("NIP"), max_length=18, blank=True)
     title = models.CharField(_("title"), max_length=200, blank=True)  # jabatan
     is_admin = models.BooleanField(_("institution administrator"), default=False)
+    # Kept by siaran.notifications.actions, read by the bell on every page at no query:
+    # the person is loaded with the user.
+    unread_notifications = models.PositiveIntegerField(default=0)
+    mail_mode = models.CharField(
+        _("notification mail"), max_length=10, choices=MAIL_MODES, default="immediate"
+    )
+    language = models.CharField(_("language of mails"), max_length=5, default="id")
 
     class Meta:
         verbose_name = _("person")
@@ -77,6 +127,9 @@ class OrgSop(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sops")
     sop_id = models.CharField(max_length=64)
     active = models.BooleanField(default=True)
+    # Who is told when a step of this SOP is overdue; blank: the supervisor's lane
+    # (siaran.notifications.rules.escalation_lane).
+    escalation_lane = models.CharField(_("escalation lane"), max_length=64, blank=True)
 
     class Meta:
         constraints = [

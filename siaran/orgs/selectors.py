@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import Acting, LaneMember, OrgSop, Person
@@ -59,3 +60,27 @@ def lanes_of(person: Person, sop_id: str, day: dt.date | None = None) -> dict[st
     """Every lane of an SOP `person` may act in, with whom they stand in for (None: own)."""
     rows = _seat_rows(person, sop_id, day)
     return lanes_from(person, [(lane_id, holder) for _sop, lane_id, holder in rows])
+
+
+def lane_holders(
+    organization_id: int, sop_id: str, lane_id: str, day: dt.date | None = None
+) -> list[Person]:
+    """Everyone who holds a lane of an SOP on `day`: the seat rule above seen from the lane.
+    Its members hold it, and so does whoever stands in (Plh./Plt.) for one of them that day.
+    With their user (for the e-mail address) and institution."""
+    day = day or timezone.localdate()
+    members = LaneMember.objects.filter(
+        org_sop__organization_id=organization_id,
+        org_sop__active=True,
+        org_sop__sop_id=sop_id,
+        lane_id=lane_id,
+    ).values("person_id")
+    standing_in = Acting.objects.filter(
+        for_person_id__in=members, starts__lte=day, ends__gte=day
+    ).values("person_id")
+    return list(
+        Person.objects.filter(organization_id=organization_id)
+        .filter(Q(pk__in=members) | Q(pk__in=standing_in))
+        .select_related("user", "organization")
+        .order_by("pk")
+    )

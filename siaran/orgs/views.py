@@ -8,13 +8,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 
 from siaran.core import sops
 
 from . import actions
 from .actions import OrgError
-from .models import Acting, Person
+from .models import HOLIDAY_KINDS, Acting, Person
 
 
 def _admin(request) -> Person:
@@ -37,6 +39,7 @@ def people(request):
                 nip=request.POST.get("nip", ""),
                 title=request.POST.get("title", ""),
                 unit_name=request.POST.get("unit", ""),
+                email=request.POST.get("email", ""),
             )
         except OrgError as error:
             messages.error(request, str(error))
@@ -55,6 +58,16 @@ def lanes(request, sop_id: str):
     if sop is None or org_sop is None:
         raise PermissionDenied(_("Your institution does not run this SOP."))
     staff = list(admin.organization.people.order_by("name"))
+    if request.method == "POST" and "escalation_lane" in request.POST:
+        try:
+            actions.escalation_lane_set(
+                admin=admin, sop_id=sop_id, lane_id=request.POST["escalation_lane"]
+            )
+        except OrgError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Escalation saved."))
+        return redirect("orgs:lanes", sop_id)
     if request.method == "POST":
         seats = set()
         for value in request.POST.getlist("seat"):
@@ -69,7 +82,11 @@ def lanes(request, sop_id: str):
             messages.success(request, _("Lanes saved."))
             return redirect("orgs:lanes", sop_id)
     seated = {f"{p}:{lane}" for p, lane in org_sop.members.values_list("person_id", "lane_id")}
-    return render(request, "orgs/lanes.html", {"sop": sop, "people": staff, "seated": seated})
+    return render(
+        request,
+        "orgs/lanes.html",
+        {"sop": sop, "people": staff, "seated": seated, "org_sop": org_sop},
+    )
 
 
 @login_required
@@ -104,3 +121,59 @@ def acting(request):
         "orgs/acting.html",
         {"rows": rows.order_by("-starts"), "people": staff, "kinds": Acting.KINDS},
     )
+
+
+@login_required
+def calendar(request):
+    """Working days and hours, and the days off that due times skip."""
+    admin = _admin(request)
+    organization = admin.organization
+    if request.method == "POST":
+        try:
+            done = _calendar_change(admin, request.POST)
+        except OrgError as error:
+            messages.error(request, str(error))
+        except ValueError:
+            messages.error(request, _("Check the dates and times."))
+        else:
+            messages.success(request, done)
+            return redirect("orgs:calendar")
+    today = timezone.localdate()
+    holidays = organization.holidays.filter(date__gte=today.replace(month=1, day=1))
+    return render(
+        request,
+        "orgs/calendar.html",
+        {
+            "organization": organization,
+            "weekdays": sorted(WEEKDAYS.items()),
+            "workdays": {int(d) for d in organization.workdays},
+            "holidays": holidays,
+            "kinds": HOLIDAY_KINDS,
+            "form": request.POST,
+        },
+    )
+
+
+def _calendar_change(admin: Person, form) -> str:
+    """Run the change the form asks for; returns what to tell the administrator."""
+    if form.get("remove"):
+        actions.holiday_remove(admin=admin, holiday_id=int(form["remove"]))
+        return _("Day off removed.")
+    if form.get("import"):
+        added = actions.holidays_import(admin=admin)
+        return _("%(count)d days off added from Siaran's list.") % {"count": added}
+    if form.get("hours"):
+        actions.working_hours_set(
+            admin=admin,
+            workdays={int(d) for d in form.getlist("workday") if d.isdigit()},
+            opens=dt.time.fromisoformat(form.get("opens", "")),
+            closes=dt.time.fromisoformat(form.get("closes", "")),
+        )
+        return _("Working days and hours saved.")
+    actions.holiday_save(
+        admin=admin,
+        date=dt.date.fromisoformat(form.get("date", "")),
+        name=form.get("name", ""),
+        kind=form.get("kind", ""),
+    )
+    return _("Day off saved.")

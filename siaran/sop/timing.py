@@ -144,16 +144,40 @@ class WorkCalendar:
             day = self.next_working_day(moment.date())
             clock = min(max(moment.time(), self.opens), self.closes)
             moment = dt.datetime.combine(day, clock)
-        remaining = dt.timedelta(minutes=standard.minutes)
-        while remaining:
+        return self._add(moment, dt.timedelta(minutes=standard.minutes)).replace(tzinfo=zone)
+
+    def after(self, start: dt.datetime, working: dt.timedelta) -> dt.datetime:
+        """The moment when `working` time of the office's hours has passed since `start`."""
+        zone = ZoneInfo(self.zone)
+        moment = start.astimezone(zone).replace(tzinfo=None)
+        return self._add(moment, working).replace(tzinfo=zone)
+
+    def working_time(self, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+        """How much of the office's hours lies between `start` and `end` (zero if none)."""
+        zone = ZoneInfo(self.zone)
+        start = start.astimezone(zone).replace(tzinfo=None)
+        end = end.astimezone(zone).replace(tzinfo=None)
+        total = dt.timedelta()
+        day = start.date()
+        while day <= end.date():
+            if self.is_working_day(day):
+                opens = max(start, dt.datetime.combine(day, self.opens))
+                closes = min(end, dt.datetime.combine(day, self.closes))
+                total += max(closes - opens, dt.timedelta())
+            day += dt.timedelta(days=1)
+        return total
+
+    def _add(self, moment: dt.datetime, working: dt.timedelta) -> dt.datetime:
+        """`moment` (naive, in the zone) moved on by `working` time of office hours."""
+        remaining = working
+        while remaining > dt.timedelta():
             moment = self._within_hours(moment)
             available = dt.datetime.combine(moment.date(), self.closes) - moment
             if remaining <= available:
-                moment += remaining
-                break
+                return moment + remaining
             remaining -= available
             moment = dt.datetime.combine(self.next_working_day(moment.date()), self.opens)
-        return moment.replace(tzinfo=zone)
+        return moment
 
     def _within_hours(self, moment: dt.datetime) -> dt.datetime:
         """`moment`, or the next opening time when the office is closed then."""

@@ -18,6 +18,7 @@ from siaran.orgs import actions as org_actions
 from siaran.sop.engine import CaseState
 
 PASSWORD = "siaran-demo-2026"  # noqa: S105 - demo logins, printed on purpose
+MAIL_DOMAIN = "demo.siaran.id"  # demo people's addresses: rspon-direksi@demo.siaran.id
 
 INSTITUTIONS = [
     {
@@ -116,6 +117,7 @@ def build(spec: dict) -> list[dict]:
             nip=f"19800101200501{number:04d}",
             unit=unit,
             password=PASSWORD,
+            email=f"{username}@{MAIL_DOMAIN}",
         )
         org_actions.lane_assign(person=person, sop_id=spec["sop"], lane_id=lane)
         people[lane] = person
@@ -126,6 +128,7 @@ def build(spec: dict) -> list[dict]:
         name=f"Admin {spec['short_name']}",
         password=PASSWORD,
         is_admin=True,
+        email=f"{spec['slug']}-admin@{MAIL_DOMAIN}",
     )
     users.append({"username": f"{spec['slug']}-admin", "organization": spec["slug"], "lanes": []})
     _retention_schedule(admin)

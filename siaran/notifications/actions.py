@@ -1,0 +1,386 @@
+"""The only code that changes notifications: reminders and escalations of step visits,
+mentions, marking read, and the mail that carries them.
+
+A step visit is named by the case and its `lock_version` while the step is open: every
+transition bumps it, a claim does not. A reminder or escalation whose visit is over
+(the step was finished, the case sent back, withdrawn, cancelled) does nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core import mail
+from django.db import transaction
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from siaran.cases.models import Case, Comment
+from siaran.core.queue import enqueue_with_change
+from siaran.core.site import site_url
+from siaran.orgs.calendar import calendar_of
+from siaran.orgs.models import OrgSop, Person
+from siaran.orgs.selectors import lane_holders
+from siaran.sop.timing import WorkCalendar
+
+from . import tasks
+from .models import Notification
+from .rules import escalation_lane, escalation_time, reminder_time
+from .templatetags.notifications import notification_subject
+
+log = logging.getLogger(__name__)
+
+# The digest also carries what an immediate mail failed to deliver this long ago.
+MAIL_RETRY_AFTER = dt.timedelta(hours=1)
+# Older notifications are not mailed any more (a person who adds an address late).
+MAIL_AT_MOST_AFTER = dt.timedelta(days=7)
+
+
+class NotificationError(Exception):
+    """Why a person's change was refused; nothing changed."""
+
+
+# -- step visits -----------------------------------------------------------------------
+
+
+def step_started(case: Case, calendar: WorkCalendar) -> None:
+    """Queue the reminder of the step visit `case` has just entered, with its transition.
+    One enqueue per transition: the reminder queues the escalation when it runs."""
+    at = reminder_time(calendar, case.current_since, case.current_due)
+    case_id, visit = case.pk, case.lock_version
+    enqueue_with_change(tasks.step_reminder, case_id, visit, run_after=at)
+
+
+def step_remind(*, case_id: int, visit: int, now: dt.datetime | None = None) -> int:
+    """Tell the people of the step's lane, and whoever stands in for them, that the step is
+    due soon; then queue its escalation for after the due time. Returns how many were told."""
+    now = now or timezone.now()
+    case = _open_visit(case_id, visit)
+    if case is None:
+        return 0
+    organization = case.organization
+    people = lane_holders(organization.pk, case.sop_id, case.current_lane, _day(case, now))
+    at = escalation_time(calendar_of(organization), case.current_due)
+    with transaction.atomic():
+        told = _notify(people, case, "reminder", now, visit=visit, lane_id=case.current_lane)
+        enqueue_with_change(tasks.step_escalation, case_id, visit, run_after=at)
+    return told
+
+
+def step_escalate(*, case_id: int, visit: int, now: dt.datetime | None = None) -> int:
+    """Tell the people of the escalation lane that the step is overdue."""
+    from siaran.cases.definitions import definition
+
+    now = now or timezone.now()
+    case = _open_visit(case_id, visit)
+    if case is None:
+        return 0
+    chosen = (
+        OrgSop.objects.filter(organization_id=case.organization_id, sop_id=case.sop_id)
+        .values_list("escalation_lane", flat=True)
+        .first()
+    )
+    lane = escalation_lane(definition(case.sop_version), case.current_step, chosen or "")
+    people = lane_holders(case.organization_id, case.sop_id, lane, _day(case, now))
+    with transaction.atomic():
+        return _notify(people, case, "escalation", now, visit=visit, lane_id=case.current_lane)
+
+
+def _open_visit(case_id: int, visit: int) -> Case | None:
+    """The case if the step visit is still open: same lock_version, still running."""
+    return (
+        Case.objects.select_related("organization", "sop_version")
+        .filter(pk=case_id, lock_version=visit, status="active")
+        .exclude(current_due=None)
+        .first()
+    )
+
+
+def _day(case: Case, now: dt.datetime) -> dt.date:
+    """Today at the institution: whoever stands in today is told."""
+    return timezone.localtime(now, ZoneInfo(case.organization.time_zone)).date()
+
+
+# -- mentions --------------------------------------------------------------------------
+
+
+def mentions_notify(*, comment: Comment, people: list[Person]) -> int:
+    """Tell the people a comment mentions (not its author)."""
+    ids = [p.pk for p in people if p.pk != comment.author_id]
+    if not ids:
+        return 0
+    people = list(Person.objects.filter(pk__in=ids).select_related("user"))
+    return _notify(
+        people, comment.case, "mention", timezone.now(), actor=comment.author, text=comment.text
+    )
+
+
+# -- creating, reading -----------------------------------------------------------------
+
+
+def _notify(
+    people: list[Person],
+    case: Case,
+    kind: str,
+    now: dt.datetime,
+    *,
+    visit: int | None = None,
+    lane_id: str = "",
+    actor: Person | None = None,
+    text: str = "",
+) -> int:
+    """Create one notification per person (at most one per visit, kind and person), keep
+    their unread counts, and have them mailed. Returns how many were created."""
+    if not people:
+        return 0
+    if kind != "mention":
+        text = _activity(case)
+    rows = {
+        p.pk: Notification(
+            person=p,
+            case=case,
+            kind=kind,
+            visit=visit,
+            step_id=case.current_step if visit is not None else "",
+            lane_id=lane_id,
+            due_at=case.current_due if visit is not None else None,
+            actor=actor,
+            text=text[:2000],
+            created_at=now,
+        )
+        for p in people
+    }
+    if visit is not None:
+        # A task may run twice: the unique constraint keeps the first, and only the
+        # notifications this run created are counted and mailed.
+        done = Notification.objects.filter(case=case, kind=kind, visit=visit, person__in=rows)
+        for person_id in done.values_list("person_id", flat=True):
+            rows.pop(person_id)
+        Notification.objects.bulk_create(rows.values(), ignore_conflicts=True)
+        created = Notification.objects.filter(
+            case=case, kind=kind, visit=visit, person__in=rows, created_at=now
+        ).values_list("pk", "person_id")
+    else:
+        created = [(n.pk, n.person_id) for n in Notification.objects.bulk_create(rows.values())]
+    created = list(created)
+    if not created:
+        return 0
+    _recount([person_id for _pk, person_id in created])
+    by_id = {p.pk: p for p in people}
+    immediate = [
+        pk
+        for pk, person_id in created
+        if by_id[person_id].mail_mode == "immediate" and by_id[person_id].user.email
+    ]
+    if immediate:
+        enqueue_with_change(tasks.notification_mail, immediate)
+    if any(by_id[person_id].mail_mode == "digest" for _pk, person_id in created):
+        digest_schedule(now=now, only_if_seen=True)
+    return len(created)
+
+
+def _activity(case: Case) -> str:
+    from siaran.cases.definitions import definition
+
+    try:
+        return definition(case.sop_version).step(case.current_step).activity
+    except KeyError:
+        return case.current_step
+
+
+def _recount(person_ids: list[int]) -> None:
+    """Set each person's unread count from their notifications: exact, never drifting."""
+    unread = (
+        Notification.objects.filter(person=OuterRef("pk"), read_at=None)
+        .order_by()
+        .values("person")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    Person.objects.filter(pk__in=set(person_ids)).update(
+        unread_notifications=Coalesce(Subquery(unread), 0)
+    )
+
+
+def notifications_read(
+    *, person: Person, ids: list[int] | None = None, now: dt.datetime | None = None
+) -> int:
+    """Mark `person`'s notifications read: those of `ids`, or all of them."""
+    unread = Notification.objects.filter(person=person, read_at=None)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    with transaction.atomic():
+        changed = unread.update(read_at=now or timezone.now())
+        if changed:
+            _recount([person.pk])
+            person.unread_notifications = (
+                Person.objects.filter(pk=person.pk)
+                .values_list("unread_notifications", flat=True)
+                .get()
+            )
+    return changed
+
+
+def notification_open(*, person: Person, notification_id: int) -> int:
+    """Mark one of `person`'s notifications read; returns its case's id."""
+    case_id = (
+        Notification.objects.filter(pk=notification_id, person=person)
+        .values_list("case_id", flat=True)
+        .first()
+    )
+    if case_id is None:
+        raise NotificationError(_("No such notification."))
+    notifications_read(person=person, ids=[notification_id])
+    return case_id
+
+
+# -- mail ------------------------------------------------------------------------------
+
+
+def mails_send(*, notification_ids: list[int], now: dt.datetime | None = None) -> int:
+    """Mail each notification alone to its person. Each is claimed first (`mailed_at`), so
+    a task that runs twice mails once; one that cannot be sent is released, and the next
+    digest carries it. Raises after trying them all if any failed."""
+    now = now or timezone.now()
+    notes = list(
+        Notification.objects.filter(pk__in=notification_ids, mailed_at=None).select_related(
+            "person__user", "person__organization", "case", "actor"
+        )
+    )
+    if not notes:
+        return 0
+    sent, failed = 0, []
+    with mail.get_connection() as connection:
+        for note in notes:
+            if not note.person.user.email:
+                continue
+            if not Notification.objects.filter(pk=note.pk, mailed_at=None).update(mailed_at=now):
+                continue  # another run took it
+            try:
+                _message(note.person, [note], connection).send()
+            except Exception as error:
+                Notification.objects.filter(pk=note.pk).update(mailed_at=None)
+                log.exception("notification %s: mail to %s failed", note.pk, note.person_id)
+                failed.append(error)
+            else:
+                sent += 1
+    if failed:
+        digest_schedule(now=now, only_if_seen=True)  # the digest carries them later
+        raise MailFailed(f"{len(failed)} of {len(notes)} notification mails failed") from failed[0]
+    return sent
+
+
+class MailFailed(Exception):
+    pass
+
+
+def digest_send(*, now: dt.datetime | None = None) -> int:
+    """One mail per person with everything not mailed yet: for the people who chose the
+    daily digest, and for anyone whose own mail failed. Only on the working days of the
+    person's institution; what waits goes out on the next one. Returns the mails sent."""
+    now = now or timezone.now()
+    pending = (
+        Notification.objects.filter(
+            mailed_at=None, created_at__lte=now, created_at__gt=now - MAIL_AT_MOST_AFTER
+        )
+        .filter(Q(person__mail_mode="digest") | Q(created_at__lte=now - MAIL_RETRY_AFTER))
+        .exclude(person__user__email="")
+        .select_related("person__user", "person__organization", "case", "actor")
+        .order_by("person_id", "created_at", "pk")
+    )
+    by_person: dict[int, list[Notification]] = defaultdict(list)
+    for note in pending:
+        by_person[note.person_id].append(note)
+    sent = 0
+    with mail.get_connection() as connection:
+        for notes in by_person.values():
+            person = notes[0].person
+            organization = person.organization
+            today = timezone.localtime(now, ZoneInfo(organization.time_zone)).date()
+            if not calendar_of(organization).is_working_day(today):
+                continue
+            ids = [note.pk for note in notes]
+            if not Notification.objects.filter(pk__in=ids, mailed_at=None).update(mailed_at=now):
+                continue
+            try:
+                _message(person, notes, connection, digest=True).send()
+            except Exception:
+                Notification.objects.filter(pk__in=ids, mailed_at=now).update(mailed_at=None)
+                log.exception("digest mail to person %s failed", person.pk)
+            else:
+                sent += 1
+    return sent
+
+
+def digest_schedule(*, now: dt.datetime | None = None, only_if_seen: bool = False):
+    """Queue the next daily digest unless the database queue holds one already. Returns its
+    time, or None. `only_if_seen`: do nothing on a queue this cannot look into."""
+    at = next_digest_time(now or timezone.now())
+    queued = _queued(tasks.daily_digest)
+    if queued or (queued is None and only_if_seen):
+        return None
+    tasks.daily_digest.using(run_after=at).enqueue()
+    return at
+
+
+def next_digest_time(now: dt.datetime) -> dt.datetime:
+    """The next SIARAN_DIGEST_TIME after `now`, in the deployment's time zone."""
+    zone = timezone.get_default_timezone()
+    local = timezone.localtime(now, zone)
+    at = dt.datetime.combine(local.date(), settings.SIARAN_DIGEST_TIME, tzinfo=zone)
+    if at <= local:
+        at = dt.datetime.combine(
+            local.date() + dt.timedelta(days=1), settings.SIARAN_DIGEST_TIME, tzinfo=zone
+        )
+    return at
+
+
+def _queued(task) -> bool | None:
+    """Whether the database queue holds a run of `task` not started yet; None: not known."""
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    backend = task.get_backend()
+    if not isinstance(backend, DatabaseBackend):
+        return None
+    return DBTaskResult.objects.filter(
+        task_path=task.module_path, backend_name=backend.alias, status="READY"
+    ).exists()
+
+
+def _message(
+    person: Person, notes: list[Notification], connection, digest: bool = False
+) -> mail.EmailMessage:
+    """A plain-text mail in the person's language, with a link to each case."""
+    with translation.override(person.language or settings.LANGUAGE_CODE):
+        context = {
+            "person": person,
+            "notes": notes,
+            "zone": person.organization.time_zone,
+            "base": site_url(),
+            "settings_link": site_url() + reverse("notifications:settings"),
+        }
+        if digest:
+            subject = ngettext(
+                "[Siaran] %(count)d notification", "[Siaran] %(count)d notifications", len(notes)
+            ) % {"count": len(notes)}
+            body = render_to_string("notifications/mail/digest.txt", context)
+        else:
+            subject = notification_subject(notes[0])
+            body = render_to_string("notifications/mail/one.txt", context)
+    return mail.EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[person.user.email],
+        connection=connection,
+    )

@@ -1,0 +1,65 @@
+"""A notification in words, in the active language, for its page and its mail."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+
+from siaran.core import sops
+from siaran.core.templatetags.siaran import lane_name, localized
+
+register = template.Library()
+
+
+@register.simple_tag
+def notification_text(note, zone: str = "") -> str:
+    """One sentence: what happened and on which case. Due times in the institution's zone."""
+    values = {"case": note.case.title, "step": _step(note), "due": _when(note.due_at, zone)}
+    if note.kind == "reminder":
+        return gettext('Reminder: "%(step)s" on "%(case)s" is due %(due)s.') % values
+    if note.kind == "escalation":
+        sop = sops.find(note.case.sop_id)
+        values["lane"] = lane_name(sop, note.lane_id) if sop else note.lane_id
+        return (
+            gettext(
+                'Overdue: "%(step)s" on "%(case)s" (lane %(lane)s) was due %(due)s'
+                " and is not finished."
+            )
+            % values
+        )
+    values["actor"] = note.actor.name if note.actor else "?"
+    values["text"] = note.text
+    return gettext('%(actor)s mentioned you on "%(case)s": %(text)s') % values
+
+
+def notification_subject(note) -> str:
+    """The subject of a mail that carries one notification."""
+    if note.kind == "reminder":
+        return gettext("[Siaran] Reminder: %(case)s") % {"case": note.case.title}
+    if note.kind == "escalation":
+        return gettext("[Siaran] Overdue: %(case)s") % {"case": note.case.title}
+    return gettext("[Siaran] %(actor)s mentioned you") % {
+        "actor": note.actor.name if note.actor else "?"
+    }
+
+
+def _step(note) -> str:
+    """The step's activity as the SOP writes it, in English where the SOP gives it."""
+    sop = sops.find(note.case.sop_id)
+    if sop is not None and note.step_id:
+        try:
+            return localized(sop.step(note.step_id), "activity")
+        except KeyError:
+            pass
+    return note.text
+
+
+def _when(moment, zone: str) -> str:
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment, ZoneInfo(zone) if zone else None)
+    return date_format(local, "j M Y, H:i")
