@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "siaran.orgs",
     "siaran.cases",
     "siaran.api",
+    "siaran.reports",
     "axes",
     "ninja",  # serves its API docs page from its own static files, not a CDN
     "django_tasks",
