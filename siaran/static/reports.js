@@ -39,7 +39,12 @@
     });
   }
 
-  var stacked = { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } };
+  var counts = { beginAtZero: true, ticks: { precision: 0 } };
+  var stacked = { scales: { x: { stacked: true }, y: Object.assign({ stacked: true }, counts) } };
+  function short(label) {
+    // Lane names run long; the tooltip keeps the whole name.
+    return label.length > 28 ? label.slice(0, 27) + "…" : label;
+  }
   draw("chart-compliance", charts.compliance, [GREEN, RED], stacked);
   draw("chart-times", charts.times, [BLUE, GREY], {
     scales: { y: { type: "logarithmic", title: { display: true, text: charts.times && charts.times.unit } } },
@@ -49,16 +54,20 @@
     charts.lanes.datasets[1].stack = "done";
     charts.lanes.datasets[2].stack = "open";
   }
-  draw("chart-lanes", charts.lanes, [GREEN, RED, BLUE], Object.assign({ indexAxis: "y" }, {
-    scales: { x: { stacked: true, beginAtZero: true }, y: { stacked: true } },
-  }));
-  draw("chart-channels", charts.channels, PALETTE, { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } });
+  draw("chart-lanes", charts.lanes, [GREEN, RED, BLUE], {
+    indexAxis: "y",
+    scales: {
+      x: Object.assign({ stacked: true }, counts),
+      y: { stacked: true, ticks: { callback: function (value) { return short(this.getLabelForValue(value)); } } },
+    },
+  });
+  draw("chart-channels", charts.channels, PALETTE, { scales: { y: counts } });
   draw("chart-in-flight", charts.in_flight, [BLUE, RED], stacked);
   draw("chart-over", charts.over, [RED], {
     scales: { y: { beginAtZero: true, title: { display: true, text: charts.over && charts.over.unit } } },
   });
   draw("chart-published", charts.published, PALETTE, {
     plugins: { legend: { display: false } },
-    scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+    scales: { y: counts },
   });
 })();

@@ -85,7 +85,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Password: {PASSWORD}")
         for user in users:
             lanes = ", ".join(user["lanes"]) or "admin"
-            self.stdout.write(f"{user['username']:32} {user['organization']:24} {lanes}")
+            self.stdout.write(f"{user['username']:34} {user['organization']:24} {lanes}")
 
 
 def _json_dumps(data) -> str:
