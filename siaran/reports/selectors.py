@@ -63,10 +63,6 @@ def reportable_sops(person: Person, seats: set[tuple[str, str]] | None = None) -
     return sorted({sop_id for sop_id, lane_id in seats if _reviews_in(sop_id, lane_id)})
 
 
-def may_report(person: Person, sop_id: str) -> bool:
-    return sop_id in reportable_sops(person)
-
-
 def _reviews_in(sop_id: str, lane_id: str) -> bool:
     sop = sops.find(sop_id)
     return sop is not None and any(
