@@ -31,8 +31,9 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "Chromium is missing, so the browser test is skipped: sudo apt-get install chromium"
 
-# Transitions per second, SQL statements per transition and inbox latency, each beside a
-# baseline from the same run; results in bench/results/. BENCH_ARGS=--quick for a short run.
+# Transitions per second, SQL statements per transition, inbox latency and the monitoring
+# report, each beside a baseline from the same run; results in bench/results/.
+# BENCH_ARGS=--quick for a short run, BENCH_ARGS="--only monitoring" for the report alone.
 bench: $(BIN)/.installed
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "siaran.archive",
     "siaran.notifications",
     "siaran.api",
+    "siaran.reports",
     "axes",
     "ninja",  # serves its API docs page from its own static files, not a CDN
     "django_tasks",
@@ -127,6 +128,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "siaran.reports.context_processors.reports",
             ],
         },
     },

@@ -19,5 +19,6 @@ urlpatterns = [
     path("", include("siaran.notifications.urls")),
     path("", include("siaran.documents.urls")),
     path("", include("siaran.archive.urls")),
+    path("", include("siaran.reports.urls")),
     path("", include("siaran.core.urls")),
 ]

@@ -67,12 +67,13 @@ def _fast_passwords_and_own_files(settings, tmp_path):
 
 @pytest.fixture
 def demo(db):
-    """Both institutions with one person per lane and the demo cases (`siaran demo`)."""
+    """Both institutions with one person per lane and the demo cases (`siaran demo`),
+    without the months of finished history the reports show (tests/test_reports.py)."""
     from django.core.management import call_command
 
     from siaran.orgs.models import Person
 
-    call_command("demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    call_command("demo", "--no-history", stdout=open(os.devnull, "w"))  # noqa: SIM115
     return {p.user.username: p for p in Person.objects.select_related("user", "organization")}
 
 

@@ -15,6 +15,7 @@ from siaran.cases import actions as case_actions
 from siaran.cases.models import Case
 from siaran.core import sops
 from siaran.orgs import actions as org_actions
+from siaran.reports import demo as demo_history
 from siaran.sop.engine import CaseState
 
 PASSWORD = "siaran-demo-2026"  # noqa: S105 - demo logins, printed on purpose
@@ -77,26 +78,32 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="print the logins as JSON")
+        parser.add_argument(
+            "--no-history",
+            dest="history",
+            action="store_false",
+            help="leave out the months of finished cases that the reports show",
+        )
 
-    def handle(self, *args, json: bool = False, **options):
+    def handle(self, *args, json: bool = False, history: bool = True, **options):
         users = []
         with transaction.atomic():
             for spec in INSTITUTIONS:
-                users += build(spec)
+                users += build(spec, history=history)
         if json:
             self.stdout.write(_json_dumps({"password": PASSWORD, "users": users}))
             return
         self.stdout.write(f"Password: {PASSWORD}")
         for user in users:
             lanes = ", ".join(user["lanes"]) or "admin"
-            self.stdout.write(f"{user['username']:32} {user['organization']:24} {lanes}")
+            self.stdout.write(f"{user['username']:34} {user['organization']:24} {lanes}")
 
 
 def _json_dumps(data) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
-def build(spec: dict) -> list[dict]:
+def build(spec: dict, history: bool = True) -> list[dict]:
     organization = org_actions.organization_ensure(
         slug=spec["slug"],
         name=spec["name"],
@@ -140,6 +147,8 @@ def build(spec: dict) -> list[dict]:
                 archive_actions.consent_flag_set(
                     person=people[maker], case_id=case.pk, needs_consent=True
                 )
+    if history:
+        users += demo_history.build(spec, organization, unit, people)
     return users
 
 
