@@ -5,6 +5,7 @@ Embedded default: SQLite in WAL mode and uploaded files under one data folder
 A secret may also be given as a file: SIARAN_SECRET_KEY_FILE.
 """
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -74,6 +75,7 @@ INSTALLED_APPS = [
     "siaran.orgs",
     "siaran.cases",
     "siaran.api",
+    "siaran.publishing",
     "axes",
     "ninja",  # serves its API docs page from its own static files, not a CDN
     "django_tasks",
@@ -155,6 +157,32 @@ TASKS = {
         "BACKEND": env("SIARAN_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+
+# -- Publishing (channel accounts, publish jobs, connectors) ------------------------------
+
+
+def _credentials_key() -> str:
+    """Fernet keys for channel credentials, newest first, separated by commas.
+
+    Independent of the secret key so that either can be rotated alone. Unset, one is made
+    once and kept in the data folder (`siaran check --deploy` warns about that).
+    """
+    key = env("SIARAN_CREDENTIALS_KEY")
+    if key:
+        return key
+    path = DATA_DIR / "credentials_key"
+    if not path.exists():
+        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(), "utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+SIARAN_CREDENTIALS_KEY = _credentials_key()
+SIARAN_CREDENTIALS_KEY_FROM_ENV = bool(env("SIARAN_CREDENTIALS_KEY"))
+# Where platforms that fetch media by address (Instagram) reach Siaran's signed links.
+SIARAN_PUBLIC_URL = env("SIARAN_PUBLIC_URL", "http://127.0.0.1:8000" if DEBUG else "")
+# Seconds a platform may take to answer one request before its outcome is "unknown".
+SIARAN_PUBLISH_TIMEOUT = float(env("SIARAN_PUBLISH_TIMEOUT", "60"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("siaran.cases.urls")),
     path("", include("siaran.orgs.urls")),
     path("", include("siaran.documents.urls")),
+    path("", include("siaran.publishing.urls")),
     path("", include("siaran.core.urls")),
 ]

@@ -202,6 +202,10 @@ def test_production_settings_pass_the_deploy_check(data_dir):
         "--fail-level",
         "WARNING",
         tmp_data=data_dir,
-        env={"SIARAN_DEBUG": "0", "SIARAN_SECRET_KEY": "k" * 60 + "-Xy9%Zq"},
+        env={
+            "SIARAN_DEBUG": "0",
+            "SIARAN_SECRET_KEY": "k" * 60 + "-Xy9%Zq",
+            "SIARAN_CREDENTIALS_KEY": "c" * 43 + "=",  # channel credentials' own key
+        },
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -17,6 +17,7 @@ import secrets
 
 import filetype
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
@@ -27,7 +28,7 @@ from siaran.orgs.models import OrgSop, Person, SopVersion, Unit
 from siaran.orgs.selectors import lanes_from, lanes_of, seats_sql
 from siaran.sop import engine
 from siaran.sop.engine import Actor, CaseState, Refused, Transition
-from siaran.sop.model import Sop
+from siaran.sop.model import PUBLISH, Sop
 from siaran.sop.timing import WorkCalendar
 
 from .definitions import definition, definition_of, pin
@@ -158,12 +159,15 @@ def case_decide(
     note: str = "",
     seen: int | None = None,
     now: dt.datetime | None = None,
+    channels: list[str] | None = None,
+    at: dt.datetime | None = None,
 ) -> Case:
     """Finish the case's current step with one of its outcomes.
 
     `seen` is the case's `lock_version` on the page or in the client that decided: if the
     step was finished since (a double click, or a colleague a second earlier), nothing
-    happens and they are told.
+    happens and they are told. At a publish step, `channels` (all of the case's when
+    None) and `at` (now when None) say where and when `publish` posts.
     """
     now = now or timezone.now()
     case, lanes, sop = _load_case(person, case_id)
@@ -176,6 +180,10 @@ def case_decide(
         transition = engine.advance(sop, state, actor, outcome, step=step_id, note=note or "")
     except Refused as refusal:
         raise _refused(refusal) from refusal
+    if _publication_starts(sop, transition):  # the step waits for its channels (below)
+        return _publishing().publication_start(
+            person=person, case=case, on_behalf=on_behalf, channels=channels, at=at, now=now
+        )
     with transaction.atomic():
         _apply(case, sop, transition, person, on_behalf, now)
         if any(event.kind == engine.SENT_BACK for event in transition.events):
@@ -506,3 +514,73 @@ def _apply(
     values["lock_version"] = case.lock_version + 1
     for name, value in values.items():
         setattr(case, name, value)
+
+
+# -- publishing -------------------------------------------------------------------------
+# The publish step's `publish` does not close the case at once: siaran.publishing makes
+# one publish job per channel and the case waits as `publishing`, its engine state still
+# at the publish step. When the last channel is published or done by hand,
+# `case_publication_finish` finishes the step through the engine: the case is published.
+
+
+def _publishing():
+    from siaran.publishing import actions  # it imports this module
+
+    return actions
+
+
+def _publication_starts(sop: Sop, transition: Transition) -> bool:
+    return any(
+        event.kind == engine.STEP_DONE
+        and event.outcome == PUBLISH
+        and sop.step(event.step).kind == "publish"
+        for event in transition.events
+    )
+
+
+def case_publishing_event(
+    *,
+    case_id: int,
+    kind: str,
+    now: dt.datetime,
+    channel: str = "",
+    person: Person | None = None,
+    on_behalf: Person | None = None,
+    note: str = "",
+    status: str | None = None,
+) -> None:
+    """Add a publishing event to the case's timeline, and set its status when given.
+
+    In the caller's transaction. The case row is locked first, so that two workers'
+    events take turns for their numbers. `outcome` holds the channel.
+    """
+    case = Case.objects.select_for_update().only("last_event", "status").get(pk=case_id)
+    values = {"last_event": case.last_event + 1, "updated_at": now}
+    if status and status != case.status:
+        values.update(status=status, lock_version=F("lock_version") + 1)
+    Case.objects.filter(pk=case_id).update(**values)
+    CaseEvent.objects.create(
+        case_id=case_id,
+        seq=case.last_event + 1,
+        kind=kind,
+        outcome=channel,
+        actor=person,
+        on_behalf_of=on_behalf,
+        note=note,
+        at=now,
+    )
+
+
+def case_publication_finish(*, case_id: int, person: Person, now: dt.datetime) -> Case:
+    """Finish the publish step of a case whose every channel is published.
+
+    The engine closes the case as published, recording `person` (who pressed publish)
+    as finishing the step. In the caller's transaction, which holds the case row.
+    """
+    case = Case.objects.select_related("sop_version").get(pk=case_id)
+    sop = definition(case.sop_version)
+    step = sop.step(case.current_step)
+    actor = Actor(id=str(person.pk), lanes=frozenset({step.lane}))
+    transition = engine.advance(sop, CaseState.from_dict(case.state), actor, PUBLISH, step.id)
+    _apply(case, sop, transition, person, None, now)
+    return case

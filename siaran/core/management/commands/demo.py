@@ -11,6 +11,7 @@ from siaran.cases import actions as case_actions
 from siaran.cases.models import Case
 from siaran.core import sops
 from siaran.orgs import actions as org_actions
+from siaran.publishing import demo as publishing_demo
 from siaran.sop.engine import CaseState
 
 PASSWORD = "siaran-demo-2026"  # noqa: S105 - demo logins, printed on purpose
@@ -30,6 +31,12 @@ INSTITUTIONS = [
             "tim-humas": ("Andi Saputra", "Pranata Humas"),
             "koordinator-umum": ("Bambang Wijaya", "Koordinator Organisasi dan Umum"),
             "direksi": ("dr. Hendra Gunawan", "Direktur Utama"),
+        },
+        "channels": {
+            "instagram": "@rumahsakitotak",
+            "facebook": "@rspusatotak",
+            "x": "@rumahsakitotak",
+            "youtube": "@rumahsakitotak",
         },
         "cases": [
             ("Promosi Layanan Stroke Center 24 Jam", "produce", 0),
@@ -51,6 +58,13 @@ INSTITUTIONS = [
             "verifikator": ("Yudi Hartono", "Kasubbag Akademik"),
             "ketua-tim": ("Maya Anggraini", "Koordinator Humas"),
             "anggota": ("Fajar Nugroho", "Tim Humas"),
+        },
+        "channels": {
+            "website": "poltekkesjkt2.ac.id",
+            "instagram": "@poltekkesjkt2",
+            "tiktok": "@poltekkesjkt2",
+            "facebook": "Poltekkes Kemenkes Jakarta II",
+            "youtube": "@poltekkesjkt2",
         },
         "cases": [
             ("Penerimaan Mahasiswa Baru 2027", "verify", 0),
@@ -110,13 +124,14 @@ def build(spec: dict) -> list[dict]:
         org_actions.lane_assign(person=person, sop_id=spec["sop"], lane_id=lane)
         people[lane] = person
         users.append({"username": username, "organization": spec["slug"], "lanes": [lane]})
-    org_actions.person_ensure(
+    admin = org_actions.person_ensure(
         organization=organization,
         username=f"{spec['slug']}-admin",
         name=f"Admin {spec['short_name']}",
         password=PASSWORD,
         is_admin=True,
     )
+    publishing_demo.connect(admin, spec["channels"])  # API channels point at local sandboxes
     users.append({"username": f"{spec['slug']}-admin", "organization": spec["slug"], "lanes": []})
     for title, until, rejections in spec["cases"]:
         if not Case.objects.filter(organization=organization, title=title).exists():
