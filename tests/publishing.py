@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -75,3 +76,71 @@ def at_publish_step(person, title: str = "Dies Natalis Poltekkes Jakarta II") ->
         person=person, case_id=case.pk, upload=upload(image(1200, 630), "poster.jpg")
     )
     return case
+
+
+def rspon_at_upload(demo, *files) -> Case:
+    """The demo's RSPON poster case, approved by the directors: at its upload step.
+
+    `files` are (bytes, name, content type) uploaded by the PR team as its media.
+    """
+    case = Case.objects.get(title="Poster Hari Stroke Sedunia")
+    case_actions.case_decide(person=demo["rspon-direksi"], case_id=case.pk, outcome="ya")
+    for data, name, content_type in files:
+        case_actions.attachment_add(
+            person=demo["rspon-tim-humas"], case_id=case.pk, upload=upload(data, name, content_type)
+        )
+    case.refresh_from_db()
+    assert case.current_step == "upload"
+    return case
+
+
+def publish(case, person, channels, **kwargs) -> dict[str, PublishJob]:
+    case_actions.case_decide(
+        person=person, case_id=case.pk, outcome="publish", channels=channels, **kwargs
+    )
+    return {job.channel: job for job in PublishJob.objects.filter(case=case)}
+
+
+def mp4(seconds: float = 10.0, width: int = 1080, height: int = 1920, payload: int = 4096) -> bytes:
+    """A small MP4 whose boxes say its length and picture size, as a camera writes them."""
+    import struct
+
+    def box(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", 8 + len(body)) + kind + body
+
+    timescale = 1000
+    mvhd = box(
+        b"mvhd",
+        bytes(4) + struct.pack(">IIII", 0, 0, timescale, int(seconds * timescale)) + bytes(80),
+    )
+    tkhd = box(
+        b"tkhd",
+        bytes([0, 0, 0, 3])
+        + struct.pack(">IIIII", 0, 0, 1, 0, int(seconds * timescale))
+        + bytes(8 + 8 + 36)
+        + struct.pack(">II", width << 16, height << 16),
+    )
+    ftyp = box(b"ftyp", b"isom" + struct.pack(">I", 512) + b"isomiso2avc1mp41")
+    moov = box(b"moov", mvhd + box(b"trak", tkhd))
+    return ftyp + moov + box(b"mdat", bytes(payload))
+
+
+@contextlib.contextmanager
+def siaran_server():
+    """Siaran served on a free port, as a platform reaches its signed media links.
+
+    Started after the test's settings are in place (pytest-django's `live_server` is made
+    once per session, before a test turns off the HTTPS redirect).
+    """
+    from django.test.testcases import LiveServerThread, _StaticFilesHandler
+
+    thread = LiveServerThread("localhost", _StaticFilesHandler, port=0)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    try:
+        yield f"http://localhost:{thread.port}"
+    finally:
+        thread.terminate()

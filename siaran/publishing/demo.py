@@ -41,7 +41,7 @@ def connect(admin: Person, channels: dict[str, str]) -> None:
             channel=channel,
             connector=connector.name,
             handle=handle,
-            account_id=f"{admin.organization.slug}-{channel}" if connector.needs_account_id else "",
+            account_id=SANDBOXES[connector.name].demo_account_id(admin.organization_id),
             base_url=f"http://127.0.0.1:{DEMO_PORTS[connector.name]}",
             credentials=credentials,
         )

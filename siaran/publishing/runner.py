@@ -241,12 +241,21 @@ def _retry(job: PublishJob, claim: Claim, error: PublishError, status: str, now)
     if job.attempts >= MAX_ATTEMPTS:
         if status == "unknown":
             # Still not known whether it was posted: it waits for a person, never resent.
-            claim.write(status="unknown", error_code="unknown", error_detail=error.detail,
-                        claim="", lease_until=None, run_after=None)  # fmt: skip
+            claim.write(
+                status="unknown",
+                error_code="unknown",
+                error_detail=error.detail,
+                claim="",
+                lease_until=None,
+                run_after=None,
+            )
             return "stopped"
         error = PublishError("gave_up", error.detail, permanent=True, response=error.response)
         return _fail(job, claim, error, now)
-    run_after = now + dt.timedelta(seconds=backoff(job.attempts, error.retry_after))
+    # From the moment the platform answered, which a long upload puts well after `now`.
+    run_after = max(now, timezone.now()) + dt.timedelta(
+        seconds=backoff(job.attempts, error.retry_after)
+    )
     claim.write(
         status=status,
         run_after=run_after,

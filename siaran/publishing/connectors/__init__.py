@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from ..rules import Rules
 from .base import Connector, CredentialField, OutcomeUnknown, Post, Publication, PublishError
+from .instagram import Instagram
 from .manual import Manual
 from .wordpress import WordPress
+from .x import X
 
-REGISTRY: dict[str, type[Connector]] = {c.name: c for c in (WordPress, Manual)}
+REGISTRY: dict[str, type[Connector]] = {c.name: c for c in (Instagram, X, WordPress, Manual)}
 
 __all__ = [
     "REGISTRY",

@@ -8,11 +8,30 @@ touching a real platform.
 from __future__ import annotations
 
 from .base import Fault, Sandbox
+from .instagram import InstagramSandbox
 from .wordpress import WordPressSandbox
+from .x import XSandbox
 
-SANDBOXES: dict[str, type[Sandbox]] = {"wordpress": WordPressSandbox}
+SANDBOXES: dict[str, type[Sandbox]] = {
+    s.name: s for s in (InstagramSandbox, XSandbox, WordPressSandbox)
+}
 
 # Where `siaran sandbox` listens, and `siaran demo` points the demo's accounts.
-DEMO_PORTS = {"wordpress": 8706}
+DEMO_PORTS = {
+    "instagram": 8701,
+    "facebook": 8702,
+    "x": 8703,
+    "youtube": 8704,
+    "tiktok": 8705,
+    "wordpress": 8706,
+}
 
-__all__ = ["DEMO_PORTS", "SANDBOXES", "Fault", "Sandbox", "WordPressSandbox"]
+__all__ = [
+    "DEMO_PORTS",
+    "SANDBOXES",
+    "Fault",
+    "InstagramSandbox",
+    "Sandbox",
+    "WordPressSandbox",
+    "XSandbox",
+]

@@ -184,6 +184,11 @@ class Sandbox:
 
     # -- what platforms override ----------------------------------------------------------
 
+    @staticmethod
+    def demo_account_id(number: int) -> str:
+        """The id on the platform of the demo's account `number`, in the platform's form."""
+        return str(17841400000000000 + number)
+
     def token_error(self, expired: bool) -> Response:
         return 401, {"error": "expired" if expired else "invalid"}, {}
 

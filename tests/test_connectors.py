@@ -1,0 +1,294 @@
+"""Each connector against its platform's sandbox, over real sockets.
+
+For every platform: a post that lands with its media byte for byte, a timeout after
+the platform took the post (asked about, never posted twice), and an expired token
+(stopped at once, the administrator told). Platform by platform, what is its own:
+Instagram's containers and 24-hour allowance, X's chunked upload and rate windows.
+"""
+
+import datetime as dt
+import hashlib
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from siaran.publishing import runner
+from siaran.publishing.connectors.graph import GraphConnector
+from siaran.publishing.connectors.x import X
+from siaran.publishing.models import ChannelAccount, PublishJob
+from siaran.publishing.sandbox import InstagramSandbox, XSandbox
+from tests.publishing import connect, image, mp4, publish, rspon_at_upload, siaran_server
+
+RSPON_IG = "17841400000000001"
+RSPON_X = "1500000000000000001"
+
+
+def later(job: PublishJob) -> dt.datetime:
+    job.refresh_from_db()
+    return job.run_after + dt.timedelta(seconds=1)
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture(autouse=True)
+def _quick(settings, monkeypatch):
+    settings.SIARAN_PUBLISH_TIMEOUT = 1.0
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    monkeypatch.setattr(GraphConnector, "POLL_SECONDS", 0.05)
+    monkeypatch.setattr(X, "POLL_SECONDS", 0.05)
+
+
+@pytest.fixture
+def admin(demo):
+    person = demo["rspon-admin"]
+    person.user.email = "admin@rspon.example"
+    person.user.save()
+    return person
+
+
+# -- Instagram -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def instagram(settings):
+    with siaran_server() as url, InstagramSandbox() as sandbox:
+        settings.SIARAN_PUBLIC_URL = url  # Instagram fetches media from Siaran
+        yield sandbox
+
+
+@pytest.mark.django_db(transaction=True)
+def test_instagram_posts_an_image_through_a_container(demo, admin, instagram):
+    poster = image(1080, 1350)
+    connect(admin, "instagram", "instagram", instagram.url, account_id=RSPON_IG)
+    case = rspon_at_upload(demo, (poster, "poster.jpg", "image/jpeg"))
+    job = publish(case, demo["rspon-tim-humas"], ["instagram"])["instagram"]
+    assert job.status == "queued"
+    assert runner.run(job.pk) == "succeeded"
+    job.refresh_from_db()
+    [media] = instagram.media
+    assert job.platform_id == media["id"] and job.permalink == media["permalink"]
+    assert media["caption"] == job.caption and media["media_type"] == "IMAGE"
+    [container] = instagram.containers.values()
+    assert container["received"].sha256 == sha(poster)  # fetched through the signed link
+    assert instagram.count("GET", r"/content_publishing_limit$") == 1  # asked first
+    case.refresh_from_db()
+    assert case.status == "published"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_instagram_posts_a_carousel_of_items(demo, admin, instagram):
+    connect(admin, "instagram", "instagram", instagram.url, account_id=RSPON_IG)
+    case = rspon_at_upload(
+        demo,
+        (image(1080, 1080), "a.jpg", "image/jpeg"),
+        (image(1080, 1350), "b.jpg", "image/jpeg"),
+        (mp4(20), "c.mp4", "video/mp4"),
+    )
+    job = publish(case, demo["rspon-tim-humas"], ["instagram"])["instagram"]
+    assert runner.run(job.pk) == "succeeded"
+    [media] = instagram.media
+    assert media["media_type"] == "CAROUSEL" and len(media["children"]) == 3
+    items = [instagram.containers[c] for c in media["children"]]
+    assert [c["media_type"] for c in items] == ["IMAGE", "IMAGE", "VIDEO"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_instagram_timeout_after_publish_is_reconciled_not_posted_twice(demo, admin, instagram):
+    connect(admin, "instagram", "instagram", instagram.url, account_id=RSPON_IG)
+    case = rspon_at_upload(demo, (image(1080, 1080), "a.jpg", "image/jpeg"))
+    job = publish(case, demo["rspon-tim-humas"], ["instagram"])["instagram"]
+    instagram.fail(r"/media_publish$", "accept_then_hang", hang=2.5)
+    assert runner.run(job.pk) == "unknown"
+    assert len(instagram.media) == 1
+    assert runner.run(job.pk, now=later(job)) == "succeeded"
+    job.refresh_from_db()
+    assert job.platform_id == instagram.media[0]["id"]
+    assert len(instagram.media) == 1 and instagram.count("POST", r"/media_publish$") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_instagram_rules_are_checked_before_anything_is_sent(demo, admin, instagram):
+    connect(admin, "instagram", "instagram", instagram.url, account_id=RSPON_IG)
+    case = rspon_at_upload(demo, (image(1200, 400, "PNG"), "wide.png", "image/png"))
+    job = publish(case, demo["rspon-tim-humas"], ["instagram"])["instagram"]
+    assert job.status == "failed" and job.error_code == "rules"
+    messages = [p["message"] for p in job.error_args["problems"]]
+    assert any("takes only" in m for m in messages)  # PNG: the API takes JPEG
+    assert any("times the height" in m for m in messages)  # 3:1 is wider than 1.91:1
+    assert instagram.calls == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_instagram_24_hour_allowance_defers_the_post(demo, admin, instagram):
+    connect(admin, "instagram", "instagram", instagram.url, account_id=RSPON_IG)
+    instagram.quota_total = 0
+    case = rspon_at_upload(demo, (image(1080, 1080), "a.jpg", "image/jpeg"))
+    job = publish(case, demo["rspon-tim-humas"], ["instagram"])["instagram"]
+    now = timezone.now()
+    assert runner.run(job.pk, now=now) == "deferred"
+    job.refresh_from_db()
+    assert job.status == "queued" and job.error_code == "quota" and job.attempts == 0
+    assert job.run_after == now + dt.timedelta(hours=1)
+    assert instagram.count("POST", r"/media") == 0
+    instagram.quota_total = 100
+    assert runner.run(job.pk, now=later(job)) == "succeeded"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_instagram_expired_token_stops_and_warns_the_administrator(demo, admin, instagram):
+    connect(
+        admin,
+        "instagram",
+        "instagram",
+        instagram.url,
+        account_id=RSPON_IG,
+        credentials={"access_token": "old-token"},
+    )
+    instagram.expired_tokens.add("old-token")
+    case = rspon_at_upload(demo, (image(1080, 1080), "a.jpg", "image/jpeg"))
+    job = publish(case, demo["rspon-tim-humas"], ["instagram"])["instagram"]
+    assert runner.run(job.pk) == "failed"
+    job.refresh_from_db()
+    assert job.error_code == "token_rejected" and "Session has expired" in job.error_detail
+    assert job.response["error"]["code"] == 190
+    account = ChannelAccount.objects.get(organization=admin.organization, channel="instagram")
+    assert account.rejected_at is not None
+    [warning] = mail.outbox
+    assert warning.to == ["admin@rspon.example"] and "Instagram" in warning.subject
+    assert "Session has expired" in warning.body
+    assert instagram.media == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_instagram_broken_media_is_a_permanent_failure(demo, admin, instagram, settings):
+    connect(admin, "instagram", "instagram", instagram.url, account_id=RSPON_IG)
+    case = rspon_at_upload(demo, (image(1080, 1080), "a.jpg", "image/jpeg"))
+    job = publish(case, demo["rspon-tim-humas"], ["instagram"])["instagram"]
+    settings.SIARAN_PUBLIC_URL = "http://127.0.0.1:9"  # Instagram cannot fetch the media
+    assert runner.run(job.pk) == "failed"
+    job.refresh_from_db()
+    assert job.error_code == "bad_media" and "download has failed" in job.error_detail
+
+
+# -- X ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def x():
+    with XSandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.mark.django_db
+def test_x_uploads_media_in_chunks_then_posts(demo, admin, x, monkeypatch):
+    monkeypatch.setattr("siaran.publishing.connectors.x.CHUNK", 64 * 1024)
+    video = mp4(30, payload=300_000)
+    connect(admin, "x", "x", x.url, account_id=RSPON_X, handle="@rumahsakitotak")
+    case = rspon_at_upload(demo, (video, "stroke.mp4", "video/mp4"))
+    job = publish(case, demo["rspon-tim-humas"], ["x"])["x"]
+    assert runner.run(job.pk) == "succeeded"
+    [upload] = x.uploads.values()
+    assert upload["received"].sha256 == sha(video) and upload["category"] == "tweet_video"
+    assert upload["segments"] == set(range(-(-len(video) // (64 * 1024))))
+    assert x.count("GET", r"/2/media/upload$") == 2  # STATUS until processed
+    [tweet] = x.tweets
+    job.refresh_from_db()
+    assert job.platform_id == tweet["id"] and tweet["media_ids"] == [upload["id"]]
+    assert job.permalink == f"{x.url}/rumahsakitotak/status/{tweet['id']}"
+    assert job.response["data"]["id"] == tweet["id"]
+    account = ChannelAccount.objects.get(organization=admin.organization, channel="x")
+    assert account.limits["x:tweets"]["remaining"] == 99
+
+
+@pytest.mark.django_db
+def test_x_timeout_after_the_post_is_reconciled_from_the_timeline(demo, admin, x):
+    connect(admin, "x", "x", x.url, account_id=RSPON_X)
+    case = rspon_at_upload(demo, (image(1200, 675), "a.jpg", "image/jpeg"))
+    job = publish(case, demo["rspon-tim-humas"], ["x"])["x"]
+    x.fail(r"^/2/tweets$", "accept_then_hang", method="POST", hang=2.5)
+    assert runner.run(job.pk) == "unknown"
+    assert runner.run(job.pk, now=later(job)) == "succeeded"
+    job.refresh_from_db()
+    assert len(x.tweets) == 1 and job.platform_id == x.tweets[0]["id"]
+    assert x.count("POST", r"^/2/tweets$") == 1
+    assert x.count("POST", r"/2/media/upload$") == 3  # INIT, APPEND, FINALIZE: once
+
+
+@pytest.mark.django_db
+def test_x_429_waits_for_the_windows_reset(demo, admin, x):
+    connect(admin, "x", "x", x.url, account_id=RSPON_X)
+    case = rspon_at_upload(demo)
+    job = publish(case, demo["rspon-tim-humas"], ["x"])["x"]
+    reset = int(timezone.now().timestamp()) + 600
+    x.fail(
+        r"^/2/tweets$",
+        "status",
+        method="POST",
+        status=429,
+        headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)},
+        body={"title": "Too Many Requests", "status": 429, "detail": "Too Many Requests"},
+    )
+    assert runner.run(job.pk) == "retry"
+    job.refresh_from_db()
+    assert job.error_code == "rate_limited" and job.run_after.timestamp() >= reset
+    assert runner.run(job.pk, now=later(job)) == "succeeded"
+
+
+@pytest.mark.django_db
+def test_x_window_used_up_defers_the_next_post_until_its_reset(demo, admin, x):
+    x.window_limit = 1
+    connect(admin, "x", "x", x.url, account_id=RSPON_X)
+    connect(admin, "facebook", "manual")
+    case = rspon_at_upload(demo)
+    first = publish(case, demo["rspon-tim-humas"], ["x", "facebook"])["x"]
+    assert runner.run(first.pk) == "succeeded"
+    account = ChannelAccount.objects.get(organization=admin.organization, channel="x")
+    limit = account.limits["x:tweets"]
+    assert limit["remaining"] == 0 and limit["reset"] > timezone.now().timestamp()
+    # The next post of the account, in the same window, waits for the reset instead of
+    # meeting a 429.
+    other = rspon_case_at_upload_again(demo, case)
+    job = publish(other, demo["rspon-tim-humas"], ["x"])["x"]
+    assert runner.run(job.pk) == "deferred"
+    job.refresh_from_db()
+    assert job.run_after.timestamp() >= limit["reset"] and job.error_code == "quota"
+    assert x.count("POST", r"^/2/tweets$") == 1
+
+
+def rspon_case_at_upload_again(demo, case):
+    """A second RSPON case at its upload step: a copy of `case`'s path, quickly."""
+    from siaran.cases import actions as case_actions
+
+    other = case_actions.case_start(
+        person=demo["rspon-unit-kerja"], sop_id="rspon-medsos", title="Kedua"
+    )
+    while other.current_step != "upload":
+        lane = other.current_lane
+        step = other.current_step
+        outcome = "ya" if step == "director-review" else "done"
+        other = case_actions.case_decide(
+            person=demo[f"rspon-{lane}"], case_id=other.pk, outcome=outcome
+        )
+    return other
+
+
+@pytest.mark.django_db
+def test_x_rules_and_an_expired_token(demo, admin, x):
+    connect(admin, "x", "x", x.url, account_id=RSPON_X, credentials={"access_token": "gone"})
+    case = rspon_at_upload(demo)
+    from siaran.cases.models import ContentVersion
+
+    ContentVersion.objects.filter(case=case).update(captions={"x": "a" * 281})
+    job = publish(case, demo["rspon-tim-humas"], ["x"])["x"]
+    assert job.status == "failed" and job.error_code == "rules"
+    ContentVersion.objects.filter(case=case).update(captions={"x": "Hari Stroke Sedunia"})
+    from siaran.publishing import actions
+
+    job = actions.publication_retry(person=demo["rspon-tim-humas"], case_id=case.pk, channel="x")
+    assert job.status == "queued" and job.caption == "Hari Stroke Sedunia"
+    assert runner.run(job.pk) == "failed"
+    job.refresh_from_db()
+    assert job.error_code == "token_rejected" and x.tweets == []
