@@ -17,7 +17,7 @@ from siaran.publishing import runner
 from siaran.publishing.connectors.graph import GraphConnector
 from siaran.publishing.connectors.x import X
 from siaran.publishing.models import ChannelAccount, PublishJob
-from siaran.publishing.sandbox import InstagramSandbox, XSandbox
+from siaran.publishing.sandbox import InstagramSandbox, TikTokSandbox, XSandbox, YouTubeSandbox
 from tests.publishing import connect, image, mp4, publish, rspon_at_upload, siaran_server
 
 RSPON_IG = "17841400000000001"
@@ -292,3 +292,229 @@ def test_x_rules_and_an_expired_token(demo, admin, x):
     assert runner.run(job.pk) == "failed"
     job.refresh_from_db()
     assert job.error_code == "token_rejected" and x.tweets == []
+
+
+# -- YouTube ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def youtube():
+    with YouTubeSandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of 256 KiB (YouTube's unit), so that a test video spans several."""
+    monkeypatch.setattr("siaran.publishing.connectors.youtube.CHUNK", 256 * 1024)
+    monkeypatch.setattr("siaran.publishing.connectors.tiktok.CHUNK", 256 * 1024)
+    monkeypatch.setattr("siaran.publishing.connectors.tiktok.MIN_CHUNK", 128 * 1024)
+
+
+def youtube_job(demo, admin, youtube, video: bytes, **fields):
+    connect(admin, "youtube", "youtube", youtube.url, account_id="UCsandbox", **fields)
+    case = rspon_at_upload(demo, (video, "edukasi.mp4", "video/mp4"))
+    return publish(case, demo["rspon-tim-humas"], ["youtube"])["youtube"]
+
+
+@pytest.mark.django_db
+def test_youtube_upload_interrupted_resumes_from_the_308_range(demo, admin, youtube, small_chunks):
+    video = mp4(60, payload=1_000_000)
+    job = youtube_job(demo, admin, youtube, video)
+    # The connection drops 100 000 bytes into the second chunk.
+    youtube.fail(
+        r"/upload/youtube/v3/videos$",
+        "drop",
+        method="PUT",
+        after_bytes=100_000,
+        headers_match={"Content-Range": r"^bytes 262144-"},
+    )
+    assert runner.run(job.pk) == "succeeded"
+    [made] = youtube.videos
+    assert made["sha256"] == sha(video) and made["size"] == len(video)
+    [session] = youtube.sessions.values()
+    assert session["queries"] == 1  # asked once where to resume
+    job.refresh_from_db()
+    assert job.platform_id == made["id"] and job.status == "succeeded"
+    assert job.permalink == f"{youtube.url}/watch?v={made['id']}"
+
+
+@pytest.mark.django_db
+def test_youtube_timeout_on_the_last_chunk_asks_the_session_not_uploads_again(
+    demo, admin, youtube, small_chunks
+):
+    video = mp4(60, payload=600_000)
+    job = youtube_job(demo, admin, youtube, video)
+    youtube.fail(
+        r"/upload/youtube/v3/videos$",
+        "accept_then_hang",
+        method="PUT",
+        hang=2.5,
+        headers_match={"Content-Range": rf"-{len(video) - 1}/{len(video)}$"},
+    )
+    result = runner.run(job.pk)
+    # The last chunk made the video; its answer was lost; the session says so.
+    assert result == "succeeded"
+    assert len(youtube.videos) == 1 and youtube.videos[0]["sha256"] == sha(video)
+    [session] = youtube.sessions.values()
+    assert session["queries"] == 1
+
+
+@pytest.mark.django_db
+def test_youtube_resumes_a_later_attempt_from_its_session(demo, admin, youtube, small_chunks):
+    video = mp4(60, payload=900_000)
+    job = youtube_job(demo, admin, youtube, video)
+    # Every chunk from the third on fails, more times than one attempt resumes.
+    youtube.fail(
+        r"/upload/youtube/v3/videos$",
+        "status",
+        method="PUT",
+        status=503,
+        times=6,
+        headers_match={"Content-Range": r"^bytes 524288-"},
+    )
+    assert runner.run(job.pk) == "retry"
+    job.refresh_from_db()
+    assert job.stage["offset"] == 524288 and job.error_code == "network"
+    assert runner.run(job.pk, now=later(job)) == "succeeded"
+    assert len(youtube.sessions) == 1  # the same session, not a new upload
+    assert youtube.videos[0]["sha256"] == sha(video)
+
+
+@pytest.mark.django_db
+def test_youtube_daily_quota_is_counted_and_honoured(demo, admin, youtube):
+    from siaran.publishing.connectors.youtube import YouTube
+    from siaran.publishing.models import QuotaUse
+
+    job = youtube_job(demo, admin, youtube, mp4(30))
+    account = ChannelAccount.objects.get(organization=admin.organization, channel="youtube")
+    # Six uploads today spent 9 600 of the 10 000 units: a seventh waits for tomorrow.
+    now = timezone.now()
+    QuotaUse.objects.bulk_create([QuotaUse(account=account, at=now, units=1600)] * 6)
+    assert runner.run(job.pk, now=now) == "deferred"
+    job.refresh_from_db()
+    midnight = YouTube(account).quota_window_start(now) + dt.timedelta(days=1)
+    assert job.run_after == midnight and job.error_code == "quota"
+    assert youtube.sessions == {}
+    # YouTube's own count (another app used the project's quota) is honoured too.
+    QuotaUse.objects.all().delete()
+    youtube.units_used = 9_000
+    assert runner.run(job.pk, now=later(job)) == "retry"
+    job.refresh_from_db()
+    assert job.error_code == "quota" and job.status == "queued"
+    assert job.run_after >= YouTube(account).quota_window_start(timezone.now()) + dt.timedelta(
+        days=1
+    )
+
+
+@pytest.mark.django_db
+def test_youtube_expired_token(demo, admin, youtube):
+    job = youtube_job(demo, admin, youtube, mp4(30), credentials={"access_token": "ya29.old"})
+    assert runner.run(job.pk) == "failed"
+    job.refresh_from_db()
+    assert job.error_code == "token_rejected" and job.response["error"]["status"] == (
+        "UNAUTHENTICATED"
+    )
+
+
+@pytest.mark.django_db
+def test_youtube_needs_one_video(demo, admin, youtube):
+    connect(admin, "youtube", "youtube", youtube.url, account_id="UCsandbox")
+    case = rspon_at_upload(demo, (image(), "poster.jpg", "image/jpeg"))
+    job = publish(case, demo["rspon-tim-humas"], ["youtube"])["youtube"]
+    assert job.status == "failed" and job.error_code == "rules"
+    assert job.error_args["problems"][0]["message"] == "It needs a video."
+    assert youtube.calls == []
+
+
+# -- TikTok ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tiktok():
+    with TikTokSandbox() as sandbox:
+        sandbox.min_chunk, sandbox.max_chunk = 128 * 1024, 1024 * 1024
+        yield sandbox
+
+
+def tiktok_job(demo, admin, tiktok, video: bytes, **fields):
+    connect(admin, "tiktok", "tiktok", tiktok.url, handle="@poltekkesjkt2", **fields)
+    humas = demo["poltekkes-jkt2-anggota"]
+    from siaran.cases.models import Case
+    from tests.publishing import upload
+
+    case = Case.objects.get(title="Dies Natalis Poltekkes Jakarta II")
+    from siaran.cases import actions as case_actions
+
+    case_actions.attachment_add(
+        person=humas, case_id=case.pk, upload=upload(video, "dies.mp4", "video/mp4")
+    )
+    return publish(case, humas, ["tiktok"])["tiktok"]
+
+
+@pytest.fixture
+def poltekkes_admin(demo):
+    return demo["poltekkes-jkt2-admin"]
+
+
+@pytest.mark.django_db
+def test_tiktok_uploads_in_chunks_and_posts(demo, poltekkes_admin, tiktok, small_chunks):
+    video = mp4(45, payload=700_000)
+    job = tiktok_job(demo, poltekkes_admin, tiktok, video)
+    assert runner.run(job.pk) == "succeeded"
+    [post] = tiktok.posts
+    assert post["sha256"] == sha(video) and post["title"] == job.caption
+    assert tiktok.count("PUT", r"^/video/$") == 2  # 256 KiB, then the rest
+    job.refresh_from_db()
+    assert job.platform_id == post["id"]
+    assert job.permalink == f"{tiktok.url}/@poltekkesjkt2/video/{post['id']}"
+    assert job.response["status"] == "PUBLISH_COMPLETE"
+
+
+@pytest.mark.django_db
+def test_tiktok_timeout_on_the_last_chunk_is_reconciled_by_status(
+    demo, poltekkes_admin, tiktok, small_chunks
+):
+    video = mp4(45, payload=700_000)
+    job = tiktok_job(demo, poltekkes_admin, tiktok, video)
+    tiktok.fail(
+        r"^/video/$",
+        "accept_then_hang",
+        method="PUT",
+        hang=2.5,
+        headers_match={"Content-Range": rf"-{len(video) - 1}/{len(video)}$"},
+    )
+    assert runner.run(job.pk) == "unknown"
+    assert runner.run(job.pk, now=later(job)) == "succeeded"
+    assert len(tiktok.posts) == 1 and tiktok.count("POST", r"/video/init/$") == 1
+    assert tiktok.count("PUT", r"^/video/$") == 2
+
+
+@pytest.mark.django_db
+def test_tiktok_requests_per_minute_are_respected(demo, poltekkes_admin, tiktok):
+    from siaran.publishing.models import QuotaUse
+
+    job = tiktok_job(demo, poltekkes_admin, tiktok, mp4(45))
+    account = ChannelAccount.objects.get(
+        organization=poltekkes_admin.organization, channel="tiktok"
+    )
+    now = timezone.now()
+    first = now - dt.timedelta(seconds=50)
+    QuotaUse.objects.bulk_create(
+        [QuotaUse(account=account, at=first + dt.timedelta(seconds=i)) for i in range(6)]
+    )
+    assert runner.run(job.pk, now=now) == "deferred"
+    job.refresh_from_db()
+    assert job.run_after == first + dt.timedelta(seconds=61)
+    assert tiktok.calls == []
+    assert runner.run(job.pk, now=later(job)) == "succeeded"
+
+
+@pytest.mark.django_db
+def test_tiktok_rejected_token(demo, poltekkes_admin, tiktok):
+    job = tiktok_job(demo, poltekkes_admin, tiktok, mp4(45), credentials={"access_token": "act.x"})
+    assert runner.run(job.pk) == "failed"
+    job.refresh_from_db()
+    assert job.error_code == "token_rejected" and job.response["error"]["code"] == (
+        "access_token_invalid"
+    )

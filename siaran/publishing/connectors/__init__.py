@@ -11,10 +11,14 @@ from ..rules import Rules
 from .base import Connector, CredentialField, OutcomeUnknown, Post, Publication, PublishError
 from .instagram import Instagram
 from .manual import Manual
+from .tiktok import TikTok
 from .wordpress import WordPress
 from .x import X
+from .youtube import YouTube
 
-REGISTRY: dict[str, type[Connector]] = {c.name: c for c in (Instagram, X, WordPress, Manual)}
+REGISTRY: dict[str, type[Connector]] = {
+    c.name: c for c in (Instagram, X, YouTube, TikTok, WordPress, Manual)
+}
 
 __all__ = [
     "REGISTRY",

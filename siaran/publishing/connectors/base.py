@@ -51,6 +51,7 @@ class PublishError(Exception):
         self.retry_after = retry_after
         self.response = response
         self.values = values or {}  # for the explanation: {"problems": [...]}
+        self.status: int | None = None  # the HTTP status the platform answered with
 
 
 class OutcomeUnknown(Exception):
@@ -205,7 +206,9 @@ class Connector:
             return response
         if creates and response.status_code >= 500:
             raise OutcomeUnknown(f"HTTP {response.status_code}: {response.text[:500]}")
-        raise self.error_from(response)
+        error = self.error_from(response)
+        error.status = response.status_code
+        raise error
 
     def error_from(self, response: httpx.Response) -> PublishError:
         """A refusal in plain terms; platforms refine it from their error bodies."""

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from .base import Fault, Sandbox
 from .instagram import InstagramSandbox
+from .tiktok import TikTokSandbox
 from .wordpress import WordPressSandbox
 from .x import XSandbox
+from .youtube import YouTubeSandbox
 
 SANDBOXES: dict[str, type[Sandbox]] = {
-    s.name: s for s in (InstagramSandbox, XSandbox, WordPressSandbox)
+    s.name: s for s in (InstagramSandbox, XSandbox, YouTubeSandbox, TikTokSandbox, WordPressSandbox)
 }
 
 # Where `siaran sandbox` listens, and `siaran demo` points the demo's accounts.
@@ -32,6 +34,8 @@ __all__ = [
     "Fault",
     "InstagramSandbox",
     "Sandbox",
+    "TikTokSandbox",
     "WordPressSandbox",
     "XSandbox",
+    "YouTubeSandbox",
 ]

@@ -47,6 +47,7 @@ class Fault:
     body: object = None
     hang: float = 3.0
     after_bytes: int = 0
+    headers_match: dict = field(default_factory=dict)  # header -> regex the request must match
 
 
 class Request:
@@ -207,13 +208,17 @@ class Sandbox:
 
     # -- inside ----------------------------------------------------------------------------
 
-    def _take_fault(self, method: str, path: str) -> Fault | None:
+    def _take_fault(self, method: str, path: str, headers) -> Fault | None:
         with self.lock:
             for fault in self.faults:
                 if (
                     fault.times > 0
                     and fault.method in (None, method)
                     and re.search(fault.path, path)
+                    and all(
+                        re.search(pattern, headers.get(name, ""))
+                        for name, pattern in fault.headers_match.items()
+                    )
                 ):
                     fault.times -= 1
                     return fault
@@ -269,7 +274,7 @@ def _handler_for(sandbox: Sandbox):
             path = urllib.parse.urlsplit(self.path).path
             with sandbox.lock:
                 sandbox.calls.append((self.command, path))
-            fault = sandbox._take_fault(self.command, path)
+            fault = sandbox._take_fault(self.command, path, self.headers)
             limit = fault.after_bytes if fault and fault.kind == "drop" else None
             request = Request(self, limit)
             if fault and fault.kind == "status":
