@@ -17,7 +17,13 @@ from siaran.publishing import runner
 from siaran.publishing.connectors.graph import GraphConnector
 from siaran.publishing.connectors.x import X
 from siaran.publishing.models import ChannelAccount, PublishJob
-from siaran.publishing.sandbox import InstagramSandbox, TikTokSandbox, XSandbox, YouTubeSandbox
+from siaran.publishing.sandbox import (
+    FacebookSandbox,
+    InstagramSandbox,
+    TikTokSandbox,
+    XSandbox,
+    YouTubeSandbox,
+)
 from tests.publishing import connect, image, mp4, publish, rspon_at_upload, siaran_server
 
 RSPON_IG = "17841400000000001"
@@ -518,3 +524,83 @@ def test_tiktok_rejected_token(demo, poltekkes_admin, tiktok):
     assert job.error_code == "token_rejected" and job.response["error"]["code"] == (
         "access_token_invalid"
     )
+
+
+# -- Facebook --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def facebook():
+    with FacebookSandbox() as sandbox:
+        yield sandbox
+
+
+def facebook_job(demo, admin, facebook, *files):
+    connect(admin, "facebook", "facebook", facebook.url, account_id="1000000000000001")
+    case = rspon_at_upload(demo, *files)
+    return publish(case, demo["rspon-tim-humas"], ["facebook"])["facebook"]
+
+
+@pytest.mark.django_db
+def test_facebook_posts_text_to_the_page_feed(demo, admin, facebook):
+    job = facebook_job(demo, admin, facebook)
+    assert runner.run(job.pk) == "succeeded"
+    [post] = facebook.posts
+    job.refresh_from_db()
+    assert job.platform_id == post["id"] and post["message"] == job.caption
+    assert job.permalink == post["permalink_url"]
+
+
+@pytest.mark.django_db
+def test_facebook_posts_several_photos_as_one_post(demo, admin, facebook):
+    first, second = image(1200, 630), image(1080, 1080, "PNG")
+    job = facebook_job(
+        demo, admin, facebook, (first, "a.jpg", "image/jpeg"), (second, "b.png", "image/png")
+    )
+    assert runner.run(job.pk) == "succeeded"
+    [post] = facebook.posts
+    assert [facebook.photos[p]["sha256"] for p in post["attached"]] == [sha(first), sha(second)]
+
+
+@pytest.mark.django_db
+def test_facebook_streams_a_video_in_transfer_chunks(demo, admin, facebook):
+    facebook.chunk = 200_000
+    video = mp4(90, payload=700_000)
+    job = facebook_job(demo, admin, facebook, (video, "v.mp4", "video/mp4"))
+    assert runner.run(job.pk) == "succeeded"
+    [made] = facebook.videos.values()
+    assert made["published"] and made["received"].sha256 == sha(video)
+    assert facebook.count("POST", r"/videos$") == 1 + 4 + 1  # start, 4 transfers, finish
+    job.refresh_from_db()
+    assert job.platform_id == made["id"]
+    assert job.permalink == f"{facebook.url}/1000000000000001/videos/{made['id']}/"
+
+
+@pytest.mark.django_db
+def test_facebook_timeout_after_the_post_is_reconciled_from_the_feed(demo, admin, facebook):
+    job = facebook_job(demo, admin, facebook, (image(1200, 630), "a.jpg", "image/jpeg"))
+    facebook.fail(r"/photos$", "accept_then_hang", method="POST", hang=2.5)
+    assert runner.run(job.pk) == "unknown"
+    assert runner.run(job.pk, now=later(job)) == "succeeded"
+    job.refresh_from_db()
+    assert len(facebook.posts) == 1 and job.platform_id == facebook.posts[0]["id"]
+    assert facebook.count("POST", r"/photos$") == 1
+
+
+@pytest.mark.django_db
+def test_facebook_video_finish_lost_is_reconciled_from_the_video(demo, admin, facebook):
+    video = mp4(90, payload=300_000)
+    job = facebook_job(demo, admin, facebook, (video, "v.mp4", "video/mp4"))
+    facebook.fail(
+        r"/videos$",
+        "accept_then_drop",
+        method="POST",
+        only_if=lambda response: response[1] == {"success": True},  # the finish phase
+    )
+    assert runner.run(job.pk) == "unknown"
+    [made] = facebook.videos.values()
+    assert made["published"]
+    assert runner.run(job.pk, now=later(job)) == "succeeded"
+    job.refresh_from_db()
+    assert job.platform_id == made["id"] and len(facebook.videos) == 1
+    assert facebook.count("POST", r"/videos$") == 1 + 1 + 1  # start, transfer, finish: once

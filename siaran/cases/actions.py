@@ -26,6 +26,7 @@ from siaran.core.sops import translate
 from siaran.core.sql import Increment, Table
 from siaran.orgs.models import OrgSop, Person, SopVersion, Unit
 from siaran.orgs.selectors import lanes_from, lanes_of, seats_sql
+from siaran.publishing.connectors import caption_limits
 from siaran.sop import engine
 from siaran.sop.engine import Actor, CaseState, Refused, Transition
 from siaran.sop.model import PUBLISH, Sop
@@ -252,7 +253,8 @@ def content_save(
     if not title:
         raise ActionError(ActionError.INVALID, "title_required", _("The content needs a title."))
     captions = {k: v for k, v in (captions or {}).items() if k in case.channels}
-    too_long = [k for k, v in captions.items() if len(v) > CAPTION_LIMITS.get(k, 100000)]
+    limits = caption_limits()  # each platform's own, from its connector's rules
+    too_long = [k for k, v in captions.items() if len(v) > limits.get(k, 100000)]
     if too_long:
         raise ActionError(
             ActionError.INVALID,
@@ -267,17 +269,6 @@ def content_save(
     version.hashtags = hashtags or ""
     version.save(update_fields=["title", "narrative", "captions", "hashtags"])
     return version
-
-
-CAPTION_LIMITS = {  # characters each platform allows in a post's caption
-    "instagram": 2200,
-    "facebook": 63206,
-    "x": 280,
-    "youtube": 5000,
-    "tiktok": 2200,
-    "website": 100000,
-    "manual": 100000,
-}
 
 
 def comment_add(*, person: Person, case_id: int, text: str) -> Comment:

@@ -62,6 +62,10 @@ class MediaFile:
                 left -= len(piece)
                 yield piece
 
+    def part(self, start: int, end: int) -> Part:
+        """The bytes from `start` to `end` as a file a multipart body streams from."""
+        return Part(self, start, end)
+
     def link(self) -> str:
         """An address a platform can fetch the file from, without logging in, for a day.
 
@@ -161,3 +165,39 @@ def _read_moov(file, start: int, size: int, info: Info) -> None:
                     width, height = struct.unpack(">II", file.read(8))
                     if width and height:  # an audio track has no picture
                         info.width, info.height = width >> 16, height >> 16
+
+
+class Part:
+    """A byte range of a stored file, read like a file: httpx streams a multipart field
+    from it a piece at a time and learns its length by seeking, as with a real file."""
+
+    def __init__(self, media: MediaFile, start: int, end: int) -> None:
+        self.file = media.open()
+        self.start, self.end = start, end
+        self.position = 0
+        self.file.seek(start)
+
+    def read(self, size: int = -1) -> bytes:
+        left = self.end - self.start - self.position
+        size = left if size is None or size < 0 else min(size, left)
+        data = self.file.read(size) if size > 0 else b""
+        self.position += len(data)
+        return data
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self.position, 2: self.end - self.start}[whence]
+        self.position = max(0, min(base + offset, self.end - self.start))
+        self.file.seek(self.start + self.position)
+        return self.position
+
+    def close(self) -> None:
+        self.file.close()
+
+    def __enter__(self) -> Part:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -14,14 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from siaran.cases.actions import CAPTION_LIMITS, ActionError
+from siaran.cases.actions import ActionError
 from siaran.cases.models import Attachment
 from siaran.cases.selectors import visible_cases
 from siaran.orgs.models import Person
 from siaran.sop.model import PLATFORMS
 
 from . import actions
-from .connectors import REGISTRY, Manual, for_channel
+from .connectors import REGISTRY, Manual, caption_limits, for_channel
 from .media import attachment_from_link
 from .models import JOB_STATUSES, ChannelAccount, PublishJob
 from .selectors import EXPIRY_WARNING, accounts_needing_care, channel_problems, publications_of
@@ -36,7 +36,7 @@ def case_page(case, content, can_act: bool) -> dict:
     return {
         "publications": publications,
         "channel_problems": channel_problems(case, content) if can_act else {},
-        "caption_limits": CAPTION_LIMITS,
+        "caption_limits": caption_limits(),
     }
 
 

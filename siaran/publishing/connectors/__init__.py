@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..rules import Rules
 from .base import Connector, CredentialField, OutcomeUnknown, Post, Publication, PublishError
+from .facebook import Facebook
 from .instagram import Instagram
 from .manual import Manual
 from .tiktok import TikTok
@@ -17,7 +18,7 @@ from .x import X
 from .youtube import YouTube
 
 REGISTRY: dict[str, type[Connector]] = {
-    c.name: c for c in (Instagram, X, YouTube, TikTok, WordPress, Manual)
+    c.name: c for c in (Instagram, Facebook, X, YouTube, TikTok, WordPress, Manual)
 }
 
 __all__ = [

@@ -8,6 +8,7 @@ touching a real platform.
 from __future__ import annotations
 
 from .base import Fault, Sandbox
+from .facebook import FacebookSandbox
 from .instagram import InstagramSandbox
 from .tiktok import TikTokSandbox
 from .wordpress import WordPressSandbox
@@ -15,7 +16,15 @@ from .x import XSandbox
 from .youtube import YouTubeSandbox
 
 SANDBOXES: dict[str, type[Sandbox]] = {
-    s.name: s for s in (InstagramSandbox, XSandbox, YouTubeSandbox, TikTokSandbox, WordPressSandbox)
+    s.name: s
+    for s in (
+        InstagramSandbox,
+        FacebookSandbox,
+        XSandbox,
+        YouTubeSandbox,
+        TikTokSandbox,
+        WordPressSandbox,
+    )
 }
 
 # Where `siaran sandbox` listens, and `siaran demo` points the demo's accounts.
@@ -31,6 +40,7 @@ DEMO_PORTS = {
 __all__ = [
     "DEMO_PORTS",
     "SANDBOXES",
+    "FacebookSandbox",
     "Fault",
     "InstagramSandbox",
     "Sandbox",

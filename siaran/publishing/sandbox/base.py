@@ -48,6 +48,8 @@ class Fault:
     hang: float = 3.0
     after_bytes: int = 0
     headers_match: dict = field(default_factory=dict)  # header -> regex the request must match
+    # For accept_then_*: strike only when the platform's answer is this one (a finish phase).
+    only_if: Callable[[tuple], bool] | None = None
 
 
 class Request:
@@ -287,6 +289,10 @@ def _handler_for(sandbox: Sandbox):
             else:
                 handler, params = route
                 response = handler(request, **params)
+            if fault and fault.only_if and not fault.only_if(response):
+                with sandbox.lock:
+                    fault.times += 1  # not this one: the fault waits for its answer
+                fault = None
             if fault and fault.kind in ("drop", "accept_then_drop"):
                 return self._drop()
             if fault and fault.kind == "accept_then_hang":
