@@ -157,6 +157,17 @@ TASKS = {
         "BACKEND": env("SIARAN_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# Scale-out: SIARAN_TASKS_BACKEND=django_tasks_rq.RQBackend puts the same tasks on RQ, in
+# Redis at SIARAN_REDIS_URL, worked by `siaran rqworker --job-class django_tasks_rq.Job
+# --with-scheduler` (the scheduler starts posts scheduled for later).
+RQ_QUEUES = {
+    "default": {
+        "URL": env("SIARAN_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "DEFAULT_TIMEOUT": 6 * 3600,  # a long upload is not killed; a dead one's lease lapses
+    }
+}
+if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 
 # -- Publishing (channel accounts, publish jobs, connectors) ------------------------------
 
