@@ -144,3 +144,62 @@ def siaran_server():
         yield f"http://localhost:{thread.port}"
     finally:
         thread.terminate()
+
+
+class SmtpServer:
+    """A real SMTP server on a free port that keeps what it is sent (RFC 5321's core)."""
+
+    def __init__(self) -> None:
+        import socketserver
+        import threading
+
+        self.messages: list[dict] = []
+        server = self
+
+        class Session(socketserver.StreamRequestHandler):
+            def handle(self):
+                self.reply("220 sandbox ESMTP")
+                envelope = {"from": "", "to": [], "data": b""}
+                while line := self.rfile.readline():
+                    command = line.decode("ascii", "replace").strip()
+                    verb = command.split(" ", 1)[0].upper()
+                    if verb in ("EHLO", "HELO"):
+                        self.reply("250 sandbox")
+                    elif verb == "MAIL":
+                        envelope["from"] = command.split(":", 1)[1].strip(" <>")
+                        self.reply("250 OK")
+                    elif verb == "RCPT":
+                        envelope["to"].append(command.split(":", 1)[1].strip(" <>"))
+                        self.reply("250 OK")
+                    elif verb == "DATA":
+                        self.reply("354 End data with <CR><LF>.<CR><LF>")
+                        data = b""
+                        while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                            data += chunk[1:] if chunk.startswith(b"..") else chunk
+                        envelope["data"] = data
+                        server.messages.append(dict(envelope))
+                        envelope = {"from": "", "to": [], "data": b""}
+                        self.reply("250 OK: queued")
+                    elif verb == "QUIT":
+                        self.reply("221 Bye")
+                        return
+                    else:
+                        self.reply("250 OK")
+
+            def reply(self, text):
+                self.wfile.write(f"{text}\r\n".encode())
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Session)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def mails(self) -> list:
+        import email
+        from email import policy
+
+        return [email.message_from_bytes(m["data"], policy=policy.default) for m in self.messages]

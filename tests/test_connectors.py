@@ -10,7 +10,6 @@ import datetime as dt
 import hashlib
 
 import pytest
-from django.core import mail
 from django.utils import timezone
 
 from siaran.publishing import runner
@@ -24,7 +23,15 @@ from siaran.publishing.sandbox import (
     XSandbox,
     YouTubeSandbox,
 )
-from tests.publishing import connect, image, mp4, publish, rspon_at_upload, siaran_server
+from tests.publishing import (
+    SmtpServer,
+    connect,
+    image,
+    mp4,
+    publish,
+    rspon_at_upload,
+    siaran_server,
+)
 
 RSPON_IG = "17841400000000001"
 RSPON_X = "1500000000000000001"
@@ -42,7 +49,6 @@ def sha(data: bytes) -> str:
 @pytest.fixture(autouse=True)
 def _quick(settings, monkeypatch):
     settings.SIARAN_PUBLISH_TIMEOUT = 1.0
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     monkeypatch.setattr(GraphConnector, "POLL_SECONDS", 0.05)
     monkeypatch.setattr(X, "POLL_SECONDS", 0.05)
 
@@ -143,8 +149,17 @@ def test_instagram_24_hour_allowance_defers_the_post(demo, admin, instagram):
     assert runner.run(job.pk, now=later(job)) == "succeeded"
 
 
+@pytest.fixture
+def smtp(settings):
+    server = SmtpServer()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    yield server
+    server.stop()
+
+
 @pytest.mark.django_db(transaction=True)
-def test_instagram_expired_token_stops_and_warns_the_administrator(demo, admin, instagram):
+def test_instagram_expired_token_stops_and_warns_the_administrator(demo, admin, instagram, smtp):
     connect(
         admin,
         "instagram",
@@ -162,9 +177,9 @@ def test_instagram_expired_token_stops_and_warns_the_administrator(demo, admin, 
     assert job.response["error"]["code"] == 190
     account = ChannelAccount.objects.get(organization=admin.organization, channel="instagram")
     assert account.rejected_at is not None
-    [warning] = mail.outbox
-    assert warning.to == ["admin@rspon.example"] and "Instagram" in warning.subject
-    assert "Session has expired" in warning.body
+    [warning] = smtp.mails()
+    assert warning["To"] == "admin@rspon.example" and "Instagram" in warning["Subject"]
+    assert "Session has expired" in warning.get_content()
     assert instagram.media == []
 
 

@@ -27,10 +27,11 @@ from siaran.orgs.selectors import lanes_of
 from siaran.sop.model import PLATFORMS
 
 from . import crypto, tasks
-from .connectors import REGISTRY, connector_class, for_channel
+from .connectors import REGISTRY, PublishError, connector_class, for_channel
 from .media import MediaFile
 from .models import ChannelAccount, PublishJob, QuotaUse
 from .rules import problems
+from .selectors import EXPIRY_WARNING
 
 PROOF_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 PROOF_LIMIT = 20 * 2**20
@@ -405,6 +406,36 @@ def account_rejected(account: ChannelAccount, detail: str, *, now: dt.datetime) 
     transaction.on_commit(lambda: notify.account_rejected(account.pk), robust=True)
 
 
+def token_expiry_note(account: ChannelAccount, *, now: dt.datetime) -> bool:
+    """Warn the administrators, once per expiry, when the account's access ends within a
+    week (selectors.EXPIRY_WARNING). True when a warning went out now."""
+    expires = account.token_expires_at
+    if expires is None or account.by_hand or expires - EXPIRY_WARNING > now:
+        return False
+    with transaction.atomic():
+        if (
+            not ChannelAccount.objects.filter(pk=account.pk, token_expires_at=expires)
+            .exclude(expiry_warned_for=expires)
+            .update(expiry_warned_for=expires)
+        ):
+            return False  # warned already, by this run or another
+        from . import notify
+
+        transaction.on_commit(lambda: notify.token_expiring(account.pk), robust=True)
+    account.expiry_warned_for = expires
+    return True
+
+
+def channel_tokens_check(*, now: dt.datetime | None = None) -> list[ChannelAccount]:
+    """Warn about every account whose access expires within a week (`siaran
+    channels_check`, daily); the accounts warned now."""
+    now = now or timezone.now()
+    soon = ChannelAccount.objects.filter(
+        token_expires_at__isnull=False, token_expires_at__lte=now + EXPIRY_WARNING
+    ).exclude(connector="manual")
+    return [account for account in soon if token_expiry_note(account, now=now)]
+
+
 # -- channel accounts ----------------------------------------------------------------------
 
 
@@ -485,6 +516,50 @@ def channel_account_save(
     account.token_expires_at = token_expires_at
     account.updated_by = admin
     account.save()
+    return account
+
+
+def channel_account_check(*, admin: Person, channel: str, now=None) -> str:
+    """Ask the platform who these credentials are: the account's name there.
+
+    A refusal is recorded as any rejected token is, so the page says it at once.
+    """
+    now = now or timezone.now()
+    account = _admin_account(admin, channel)
+    if account.by_hand:
+        return ""
+    connector = connector_class(account.connector)(account, timeout=15)
+    try:
+        name = connector.verify()
+    except PublishError as error:
+        if error.code == "token_rejected":
+            with transaction.atomic():
+                account_rejected(account, error.detail or error.code, now=now)
+        raise ActionError(
+            ActionError.INVALID,
+            "check_failed",
+            _("The platform did not accept the connection: %(detail)s")
+            % {"detail": error.detail or error.code},
+        ) from error
+    finally:
+        connector.close()
+    if account.rejected_at:
+        ChannelAccount.objects.filter(pk=account.pk).update(rejected_at=None, rejected_detail="")
+    return name
+
+
+def _admin_account(admin: Person, channel: str) -> ChannelAccount:
+    if not admin.is_admin:
+        raise ActionError(
+            ActionError.FORBIDDEN,
+            "not_admin",
+            _("Only an administrator of your institution can do this."),
+        )
+    account = ChannelAccount.objects.filter(
+        organization=admin.organization, channel=channel
+    ).first()
+    if account is None:
+        raise ActionError(ActionError.NOT_FOUND, "no_account", _("This channel is not connected."))
     return account
 
 

@@ -142,6 +142,7 @@ def _work(job: PublishJob, claim: Claim, reconcile_first: bool, now: dt.datetime
                 return _succeed(job, claim, post, now)
         if account.token_expires_at and account.token_expires_at <= now:
             raise PublishError("token_expired", permanent=True)
+        actions.token_expiry_note(account, now=now)  # a week ahead, once
         found = problems(
             connector.rules, title=publication.title, text=publication.text, media=publication.media
         )

@@ -174,6 +174,17 @@ def channel_edit(request: HttpRequest, channel: str):
             actions.channel_account_remove(admin=admin, channel=channel)
             messages.success(request, _("Channel disconnected."))
             return redirect("publishing:channels")
+        if request.POST.get("check"):
+            try:
+                name = actions.channel_account_check(admin=admin, channel=channel)
+            except ActionError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(
+                    request,
+                    _("Connected: the platform knows this account as %(name)s.") % {"name": name},
+                )
+            return redirect("publishing:channel", channel)
         try:
             expires = request.POST.get("token_expires_at", "").strip()
             actions.channel_account_save(
