@@ -539,20 +539,25 @@ def case_publishing_event(
     on_behalf: Person | None = None,
     note: str = "",
     status: str | None = None,
+    locked: dict | None = None,
 ) -> None:
     """Add a publishing event to the case's timeline, and set its status when given.
 
-    In the caller's transaction. The case row is locked first, so that two workers'
-    events take turns for their numbers. `outcome` holds the channel.
+    In the caller's transaction. The case row is locked first (or was, and `locked`
+    holds its `last_event` and `status`), so that two workers' events take turns for
+    their numbers. `outcome` holds the channel.
     """
-    case = Case.objects.select_for_update().only("last_event", "status").get(pk=case_id)
-    values = {"last_event": case.last_event + 1, "updated_at": now}
-    if status and status != case.status:
+    if locked is None:
+        locked = (
+            Case.objects.select_for_update().filter(pk=case_id).values("last_event", "status").get()
+        )
+    values = {"last_event": locked["last_event"] + 1, "updated_at": now}
+    if status and status != locked["status"]:
         values.update(status=status, lock_version=F("lock_version") + 1)
     Case.objects.filter(pk=case_id).update(**values)
     CaseEvent.objects.create(
         case_id=case_id,
-        seq=case.last_event + 1,
+        seq=locked["last_event"] + 1,
         kind=kind,
         outcome=channel,
         actor=person,

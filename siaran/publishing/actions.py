@@ -73,23 +73,31 @@ def publication_start(
     media = [MediaFile(a) for a in version.media.order_by("pk")]
     accounts = {a.channel: a for a in ChannelAccount.objects.filter(organization=case.organization)}
     with transaction.atomic():
-        case_lock(case.pk, case.lock_version)
-        jobs = {j.channel: j for j in PublishJob.objects.filter(case=case)}
-        started = []
+        locked = case_lock(case.pk, case.lock_version)
+        # A case still `active` has never started publishing: it has no jobs to read.
+        first = locked["status"] == "active"
+        jobs = {} if first else {j.channel: j for j in PublishJob.objects.filter(case=case)}
+        new, retried = [], []
         for channel in chosen:
             job = jobs.get(channel)
             if job is not None and job.status != "failed":
                 continue  # published, on its way, or being checked: never twice
-            job = job or PublishJob(case=case, organization_id=case.organization_id)
+            if job is None:
+                job = PublishJob(case=case, organization_id=case.organization_id)
+                new.append(job)
+            else:
+                retried.append(job)
             _prepare(job, channel, accounts.get(channel), version, media, person, at)
-            job.save()
-            started.append(job)
-        if not started:
+        if not new and not retried:
             raise ActionError(
                 ActionError.CONFLICT,
                 "already_publishing",
                 _("Every chosen channel is already published or on its way."),
             )
+        PublishJob.objects.bulk_create(new)
+        for job in retried:
+            job.save()
+        started = new + retried
         case_publishing_event(
             case_id=case.pk,
             kind="publish_started",
@@ -98,13 +106,16 @@ def publication_start(
             on_behalf=on_behalf,
             note=", ".join(j.channel for j in started),
             status="publishing",
+            locked=locked,
         )
         for job in started:
             if job.status == "queued" and job.connector != "manual":
                 transaction.on_commit(
                     lambda job=job: tasks.enqueue(job.pk, job.run_after), robust=True
                 )
-    case.refresh_from_db()
+    if case.status != "publishing":
+        case.status, case.lock_version = "publishing", case.lock_version + 1
+    case.last_event += 1
     return case
 
 
@@ -308,18 +319,25 @@ def _job(case: Case, channel: str) -> PublishJob:
 # -- bookkeeping for the runner and the actions above -------------------------------------
 
 
-def case_lock(case_id: int, lock_version: int | None = None) -> None:
+def case_lock(case_id: int, lock_version: int | None = None) -> dict:
     """Hold the case row for this transaction; events and settling take turns on it.
 
-    With `lock_version`: the case must not have moved since it was read.
+    With `lock_version`: the case must not have moved since it was read. Returns what
+    `case_publishing_event` needs of the row, so that it need not read it again.
     """
-    row = Case.objects.select_for_update().filter(pk=case_id).values_list("lock_version").first()
-    if row is None or (lock_version is not None and row[0] != lock_version):
+    row = (
+        Case.objects.select_for_update()
+        .filter(pk=case_id)
+        .values("lock_version", "last_event", "status")
+        .first()
+    )
+    if row is None or (lock_version is not None and row["lock_version"] != lock_version):
         raise ActionError(
             ActionError.CONFLICT,
             "moved_on",
             _("Someone else has just acted on this step; the case has moved on. Reload to see it."),
         )
+    return row
 
 
 def channel_event(job: PublishJob, kind: str, *, now, note: str = "", person=None, on_behalf=None):
