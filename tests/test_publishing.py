@@ -378,3 +378,16 @@ def test_the_deploy_check_asks_for_a_credentials_key_of_its_own(settings):
     settings.SIARAN_CREDENTIALS_KEY_FROM_ENV = True
     found = [m.id for m in checks.run_checks(include_deployment_checks=True)]
     assert "siaran.W001" not in found
+
+
+def test_a_platform_that_cannot_mix_images_and_a_video_takes_the_video():
+    from types import SimpleNamespace
+
+    from siaran.publishing.connectors import REGISTRY
+
+    poster, video = SimpleNamespace(kind="image"), SimpleNamespace(kind="video")
+    assert REGISTRY["facebook"].select_media([poster, video]) == [video]
+    assert REGISTRY["x"].select_media([poster, video]) == [video]
+    assert REGISTRY["instagram"].select_media([poster, video]) == [poster, video]  # a carousel
+    assert REGISTRY["youtube"].select_media([poster, video]) == [video]
+    assert REGISTRY["wordpress"].select_media([video, poster, poster]) == [poster]

@@ -151,8 +151,15 @@ class Connector:
 
     @classmethod
     def select_media(cls, media: Sequence[MediaFile]) -> list[MediaFile]:
-        """The content's media this channel takes, in order."""
-        return [m for m in media if m.kind in cls.rules.kinds]
+        """The content's media this channel takes, in order.
+
+        A platform that cannot put images and a video in one post (Facebook, X) gets the
+        video: a poster beside a video is the usual pair, and the video carries more.
+        """
+        chosen = [m for m in media if m.kind in cls.rules.kinds]
+        if not cls.rules.mixed and {m.kind for m in chosen} == {"image", "video"}:
+            chosen = [m for m in chosen if m.kind == "video"]
+        return chosen
 
     @classmethod
     def compose(cls, *, caption: str, narrative: str, hashtags: str) -> str:
