@@ -182,9 +182,11 @@ def _credentials_key() -> str:
     if key:
         return key
     path = DATA_DIR / "credentials_key"
-    if not path.exists():
-        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(), "utf-8")
-        path.chmod(0o600)
+    try:  # made exclusively: the web server and the worker starting together agree on it
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+            file.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+    except FileExistsError:
+        pass
     return path.read_text(encoding="utf-8").strip()
 
 

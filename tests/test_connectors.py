@@ -619,3 +619,25 @@ def test_facebook_video_finish_lost_is_reconciled_from_the_video(demo, admin, fa
     job.refresh_from_db()
     assert job.platform_id == made["id"] and len(facebook.videos) == 1
     assert facebook.count("POST", r"/videos$") == 1 + 1 + 1  # start, transfer, finish: once
+
+
+@pytest.mark.django_db(transaction=True)
+def test_instagram_without_a_public_address_says_so(demo, admin, instagram, settings):
+    connect(admin, "instagram", "instagram", instagram.url, account_id=RSPON_IG)
+    case = rspon_at_upload(demo, (image(1080, 1080), "a.jpg", "image/jpeg"))
+    job = publish(case, demo["rspon-tim-humas"], ["instagram"])["instagram"]
+    settings.SIARAN_PUBLIC_URL = ""
+    assert runner.run(job.pk) == "failed"
+    job.refresh_from_db()
+    assert job.error_code == "no_public_url" and instagram.count("POST", r"/media$") == 0
+
+
+@pytest.mark.django_db
+def test_credentials_under_a_removed_key_stop_the_job_and_say_so(demo, admin, x, settings):
+    connect(admin, "x", "x", x.url, account_id=RSPON_X)
+    case = rspon_at_upload(demo)
+    job = publish(case, demo["rspon-tim-humas"], ["x"])["x"]
+    settings.SIARAN_CREDENTIALS_KEY = "x" * 43 + "="  # the old key is gone
+    assert runner.run(job.pk) == "failed"
+    job.refresh_from_db()
+    assert job.error_code == "no_credentials" and x.calls == []

@@ -42,6 +42,10 @@ EXPLANATIONS = {
         "on the Channels page, then retry."
     ),
     "case_closed": gettext_lazy("Not sent: the case was withdrawn or cancelled."),
+    "no_public_url": gettext_lazy(
+        "Not sent: the platform fetches the media from Siaran, but Siaran's public address "
+        "(SIARAN_PUBLIC_URL) is not set. Ask the system administrator to set it, then retry."
+    ),
     "gave_up": gettext_lazy(
         "The platform kept failing; Siaran stopped after %(attempts)d attempts. Retry later, "
         "or post it by hand and record the link."

@@ -27,7 +27,7 @@ from django.utils.dateparse import parse_datetime
 
 from siaran.cases.models import Attachment
 
-from . import actions, tasks
+from . import actions, crypto, tasks
 from .connectors import OutcomeUnknown, Post, Publication, PublishError, connector_class
 from .media import MediaFile
 from .models import PublishJob
@@ -133,7 +133,14 @@ def _work(job: PublishJob, claim: Claim, reconcile_first: bool, now: dt.datetime
             raise PublishError("no_account", permanent=True)
         if not account.has_credentials:
             raise PublishError("no_credentials", permanent=True)
-        connector = connector_class(job.connector)(account)
+        try:
+            connector = connector_class(job.connector)(account)
+        except crypto.CredentialsUnreadable:
+            raise PublishError(
+                "no_credentials",
+                "encrypted with a key this deployment no longer has",
+                permanent=True,
+            ) from None
         publication = _publication(job, claim, now)
         if reconcile_first:
             post = _reconcile(job, connector, publication)

@@ -81,10 +81,13 @@ class Instagram(GraphConnector):
 
     @staticmethod
     def _item(item, *, carousel: bool) -> dict:
+        link = item.link()
+        if not link.startswith(("http://", "https://")):
+            raise PublishError("no_public_url", permanent=True)
         if item.kind == "image":
-            fields = {"image_url": item.link()}
+            fields = {"image_url": link}
         else:
-            fields = {"media_type": "VIDEO" if carousel else "REELS", "video_url": item.link()}
+            fields = {"media_type": "VIDEO" if carousel else "REELS", "video_url": link}
             if not carousel:
                 fields["share_to_feed"] = "true"
         if carousel:
