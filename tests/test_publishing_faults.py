@@ -200,3 +200,21 @@ def test_the_post_id_is_saved_the_moment_it_arrives(website_job, wordpress, monk
     monkeypatch.undo()
     assert runner.run(website_job.pk, now=later(website_job)) == "succeeded"
     assert wordpress.count("POST", r"/wp/v2/posts$") == 1
+
+
+@pytest.mark.django_db
+def test_the_sweep_gives_a_job_that_lost_its_task_a_new_one(website_job, wordpress, monkeypatch):
+    queued = []
+    monkeypatch.setattr("siaran.publishing.tasks.enqueue", lambda *args: queued.append(args))
+    now = timezone.now()
+    assert runner.sweep(now=now) == []  # just made: its own task is on its way
+    later_on = now + dt.timedelta(minutes=10)
+    assert runner.sweep(now=later_on) == [website_job.pk]
+    # A worker died mid-call: its lapsed lease brings the job back too.
+    PublishJob.objects.filter(pk=website_job.pk).update(
+        status="running", claim="dead", lease_until=now
+    )
+    assert runner.sweep(now=now + dt.timedelta(seconds=1)) == [website_job.pk]
+    PublishJob.objects.filter(pk=website_job.pk).update(status="succeeded")
+    assert runner.sweep(now=later_on) == []
+    assert [args[0] for args in queued] == [website_job.pk, website_job.pk]

@@ -21,7 +21,7 @@ import random
 import secrets
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -102,6 +102,30 @@ def run(job_id: int, *, now: dt.datetime | None = None) -> str:
         return "taken"
     tasks.enqueue(job.pk, claim.lease_until + WATCH_GRACE)  # in case this worker dies
     return _work(job, claim, reconcile_first, now)
+
+
+def sweep(*, now: dt.datetime | None = None, grace: dt.timedelta = dt.timedelta(minutes=5)):
+    """Queue a run for every job a worker should be on but may have no task for.
+
+    A task can be lost outside the database (the queue's Redis emptied, an enqueue that
+    failed after its commit). Jobs due for `grace` and still waiting, and running jobs
+    whose lease lapsed, get a new task; a job that already has one is not harmed, as only
+    one run can claim it. Returns the jobs' ids.
+    """
+    now = now or timezone.now()
+    waiting = Q(status__in=["queued", "unknown"]) & (
+        Q(run_after__lte=now - grace) | Q(run_after__isnull=True, updated_at__lte=now - grace)
+    )
+    lapsed = Q(status="running", lease_until__lte=now)
+    due = list(
+        PublishJob.objects.filter(waiting | lapsed)
+        .exclude(connector="manual")
+        .filter(case__status="publishing")
+        .values_list("pk", flat=True)
+    )
+    for job_id in due:
+        tasks.enqueue(job_id)
+    return due
 
 
 def _claim(job: PublishJob, now: dt.datetime) -> Claim | None:
