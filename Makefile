@@ -14,12 +14,14 @@ $(BIN)/.installed: pyproject.toml tools/make_venv.py
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# The web server and the task worker (reminders, publish jobs) together; Ctrl-C stops both.
+# The web server, the task worker (reminders, publish jobs) and the platform sandboxes the
+# demo's channels post to, together; Ctrl-C stops them all.
 run: $(BIN)/.installed
 	SIARAN_DEBUG=$${SIARAN_DEBUG:-1} $(BIN)/siaran migrate --noinput
 	SIARAN_DEBUG=$${SIARAN_DEBUG:-1} $(BIN)/siaran demo
 	export SIARAN_DEBUG=$${SIARAN_DEBUG:-1}; $(BIN)/siaran db_worker & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/siaran sandbox & sandbox=$$!; \
+	  trap 'kill $$worker $$sandbox 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/siaran runserver $(HOST):$(PORT)
 
 test: $(BIN)/.installed chromium

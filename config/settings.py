@@ -5,6 +5,7 @@ Embedded default: SQLite in WAL mode and uploaded files under one data folder
 A secret may also be given as a file: SIARAN_SECRET_KEY_FILE.
 """
 
+import base64
 import datetime
 import os
 import secrets
@@ -84,6 +85,7 @@ INSTALLED_APPS = [
     "siaran.notifications",
     "siaran.api",
     "siaran.reports",
+    "siaran.publishing",
     "axes",
     "ninja",  # serves its API docs page from its own static files, not a CDN
     "django_tasks",
@@ -166,6 +168,43 @@ TASKS = {
         "BACKEND": env("SIARAN_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# Scale-out: SIARAN_TASKS_BACKEND=django_tasks_rq.RQBackend puts the same tasks on RQ, in
+# Redis at SIARAN_REDIS_URL, worked by `siaran rqworker --job-class django_tasks_rq.Job
+# --with-scheduler` (the scheduler starts posts scheduled for later).
+RQ_QUEUES = {
+    "default": {
+        "URL": env("SIARAN_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "DEFAULT_TIMEOUT": 6 * 3600,  # a long upload is not killed; a dead one's lease lapses
+    }
+}
+if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+
+# -- Publishing (channel accounts, publish jobs, connectors) ------------------------------
+
+
+def _credentials_key() -> str:
+    """Fernet keys for channel credentials, newest first, separated by commas.
+
+    Independent of the secret key so that either can be rotated alone. Unset, one is made
+    once and kept in the data folder (`siaran check --deploy` warns about that).
+    """
+    key = env("SIARAN_CREDENTIALS_KEY")
+    if key:
+        return key
+    path = DATA_DIR / "credentials_key"
+    try:  # made exclusively: the web server and the worker starting together agree on it
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+            file.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+    except FileExistsError:
+        pass
+    return path.read_text(encoding="utf-8").strip()
+
+
+SIARAN_CREDENTIALS_KEY = _credentials_key()
+SIARAN_CREDENTIALS_KEY_FROM_ENV = bool(env("SIARAN_CREDENTIALS_KEY"))
+# Seconds a platform may take to answer one request before its outcome is "unknown".
+SIARAN_PUBLISH_TIMEOUT = float(env("SIARAN_PUBLISH_TIMEOUT", "60"))
 
 # Notification mail: SMTP through SIARAN_EMAIL_HOST; printed on the console in debug when
 # no host is set; without either, Django's default (SMTP on localhost:25).

@@ -20,5 +20,6 @@ urlpatterns = [
     path("", include("siaran.documents.urls")),
     path("", include("siaran.archive.urls")),
     path("", include("siaran.reports.urls")),
+    path("", include("siaran.publishing.urls")),
     path("", include("siaran.core.urls")),
 ]

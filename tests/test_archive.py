@@ -80,9 +80,13 @@ def test_the_export_holds_everything_the_archive_has(client, demo):
     ratify = next(row for row in rows if row["step"] == "ratify" and row["kind"] == "step_done")
     assert ratify["actor"] == "Dr. Ratna Sari" and ratify["outcome"] == "ya"
     assert ratify["lane"] == "Pengarah" and ratify["seconds_taken"] != ""
-    # Publishing comes later: the links file is there, with its header.
-    links = archive.read("published_links.csv").decode("utf-8-sig").splitlines()
-    assert links == ["channel,account,url,post_id,published_at,published_by"]
+    # Where it was published: the demo records each channel's post by hand, with its link.
+    links = list(
+        csv.DictReader(io.StringIO(archive.read("published_links.csv").decode("utf-8-sig")))
+    )
+    assert sorted(row["channel"] for row in links) == sorted(case.channels)
+    assert all(row["url"] == f"https://demo.siaran.id/{row['channel']}/{case.pk}" for row in links)
+    assert json.loads(archive.read("published_links.json")) == links
     about = json.loads(archive.read("case.json"))
     assert about["sop"]["number"] == "OT.02.02/F.XXXIV/0764/2025"
     assert about["status"] == "published" and about["retention"]["class"] == "HM.02.01"

@@ -206,6 +206,7 @@ def test_production_settings_pass_the_deploy_check(data_dir):
             "SIARAN_DEBUG": "0",
             "SIARAN_SECRET_KEY": "k" * 60 + "-Xy9%Zq",
             "SIARAN_BASE_URL": "https://siaran.example.go.id",
+            "SIARAN_CREDENTIALS_KEY": "c" * 43 + "=",  # channel credentials' own key
         },
     )
     assert result.returncode == 0, result.stdout + result.stderr

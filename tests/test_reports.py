@@ -25,6 +25,7 @@ from siaran.cases.models import Case
 from siaran.core import sops
 from siaran.orgs import actions as org_actions
 from siaran.orgs.models import Organization, Person
+from siaran.publishing.demo import posted_by_hand
 from siaran.reports import selectors
 from siaran.reports.pdf import render_pdf
 from siaran.reports.selectors import Period
@@ -134,6 +135,8 @@ def walk(people, title, start, plan, channels, sop_id="rspon-medsos"):
         case = actions.case_decide(
             person=people[who], case_id=case.pk, outcome=outcome, note=note, now=moment
         )
+        if case.status == "publishing":  # every channel recorded as posted, at once
+            case = posted_by_hand(case, people[who], now=moment)
     return case
 
 

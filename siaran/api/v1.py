@@ -25,6 +25,8 @@ from siaran.cases.selectors import open_tasks, visible_cases
 from siaran.core import sops
 from siaran.documents.actions import approval_sheet_for
 from siaran.documents.views import sheet_response
+from siaran.publishing.api import router as publishing_router
+from siaran.publishing.selectors import publications_of
 from siaran.sop.engine import CaseState
 from siaran.sop.export import sop_as_json
 
@@ -85,6 +87,9 @@ def _http_error(request, error: HttpError):
     )
 
 
+api.add_router("/", publishing_router)  # /cases/{id}/publications/{channel}/...
+
+
 # -- schemas ----------------------------------------------------------------------------
 
 
@@ -110,6 +115,9 @@ class ActionIn(Schema):
     note: str = ""
     # The step visit the client saw (`step.run` of the case): a double submit changes nothing.
     run: int | None = None
+    # At a publish step: where (the case's channels when absent) and when (now when absent).
+    channels: list[str] | None = None
+    at: dt.datetime | None = None
 
 
 class ContentIn(Schema):
@@ -181,6 +189,8 @@ def case_action(request, case_id: int, body: ActionIn):
         outcome=body.outcome,
         note=body.note,
         seen=body.run,
+        channels=body.channels,
+        at=body.at,
     )
     return case_detail(_case(request, case_id))
 
@@ -314,6 +324,7 @@ def case_detail(case: Case) -> dict:
         "desired_date": case.desired_date,
         "closed": state.closed,
         "step": step,
+        "publications": publications_of(case),
         "timeline": [
             {
                 "seq": event.seq,

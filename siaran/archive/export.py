@@ -45,12 +45,26 @@ PUBLISHED_LINK_FIELDS = ["channel", "account", "url", "post_id", "published_at",
 
 
 def published_links(case: Case) -> list[dict]:
-    """Where the case's content was published, one row per post (PUBLISHED_LINK_FIELDS).
+    """Where the case's content was published, one row per post (PUBLISHED_LINK_FIELDS):
+    each channel published through its platform or recorded by hand."""
+    from siaran.publishing.models import PublishJob
 
-    Publishing arrives with issue 4; until then a case has no links. This is the one
-    function the export reads them from.
-    """
-    return []
+    jobs = (
+        PublishJob.objects.filter(case=case, published_at__isnull=False)
+        .select_related("account", "started_by", "done_by")
+        .order_by("published_at", "pk")
+    )
+    return [
+        {
+            "channel": job.channel,
+            "account": str(job.account) if job.account else "",
+            "url": job.permalink,
+            "post_id": job.platform_id,
+            "published_at": job.published_at.isoformat(),
+            "published_by": (job.done_by or job.started_by).name,
+        }
+        for job in jobs
+    ]
 
 
 class _Sink:

@@ -29,9 +29,10 @@ from siaran.notifications import actions as notifications
 from siaran.orgs.calendar import calendar_of
 from siaran.orgs.models import OrgSop, Person, SopVersion, Unit
 from siaran.orgs.selectors import lanes_from, lanes_of, seats_sql
+from siaran.publishing.connectors import caption_limits
 from siaran.sop import engine
 from siaran.sop.engine import Actor, CaseState, Refused, Transition
-from siaran.sop.model import Sop
+from siaran.sop.model import PUBLISH, Sop
 
 from .definitions import definition, definition_of, pin
 from .models import Attachment, Case, CaseEvent, Comment, ContentVersion, SeenVersion
@@ -161,12 +162,15 @@ def case_decide(
     note: str = "",
     seen: int | None = None,
     now: dt.datetime | None = None,
+    channels: list[str] | None = None,
+    at: dt.datetime | None = None,
 ) -> Case:
     """Finish the case's current step with one of its outcomes.
 
     `seen` is the case's `lock_version` on the page or in the client that decided: if the
     step was finished since (a double click, or a colleague a second earlier), nothing
-    happens and they are told.
+    happens and they are told. At a publish step, `channels` (all of the case's when
+    None) and `at` (now when None) say where and when `publish` posts.
     """
     now = now or timezone.now()
     case, lanes, sop = _load_case(person, case_id)
@@ -179,6 +183,10 @@ def case_decide(
         transition = engine.advance(sop, state, actor, outcome, step=step_id, note=note or "")
     except Refused as refusal:
         raise _refused(refusal) from refusal
+    if _publication_starts(sop, transition):  # the step waits for its channels (below)
+        return _publishing().publication_start(
+            person=person, case=case, on_behalf=on_behalf, channels=channels, at=at, now=now
+        )
     with transaction.atomic():
         # Issue 5: consent before the final review passes; the approval sheet on commit.
         archive_hooks.before_decision(case=case, sop=sop, transition=transition, person=person)
@@ -268,7 +276,8 @@ def content_save(
     if not title:
         raise ActionError(ActionError.INVALID, "title_required", _("The content needs a title."))
     captions = {k: v for k, v in (captions or {}).items() if k in case.channels}
-    too_long = [k for k, v in captions.items() if len(v) > CAPTION_LIMITS.get(k, 100000)]
+    limits = caption_limits()  # each platform's own, from its connector's rules
+    too_long = [k for k, v in captions.items() if len(v) > limits.get(k, 100000)]
     if too_long:
         raise ActionError(
             ActionError.INVALID,
@@ -288,17 +297,6 @@ def content_save(
         data = {"version": version.number, "sha256": digest("", text)}
         _record(person, case, "content_saved", note=title, data=data)
     return version
-
-
-CAPTION_LIMITS = {  # characters each platform allows in a post's caption
-    "instagram": 2200,
-    "facebook": 63206,
-    "x": 280,
-    "youtube": 5000,
-    "tiktok": 2200,
-    "website": 100000,
-    "manual": 100000,
-}
 
 
 def comment_add(*, person: Person, case_id: int, text: str) -> Comment:
@@ -609,3 +607,68 @@ def _record(person: Person, case: Case, kind: str, **fields) -> None:
     row = _event_row(case, kind, timezone.now(), actor=person, **fields)
     with transaction.atomic():
         _append(case, [row], {"updated_at": row["at"]})
+
+
+# -- publishing -------------------------------------------------------------------------
+# The publish step's `publish` does not close the case at once: siaran.publishing makes
+# one publish job per channel and the case waits as `publishing`, its engine state still
+# at the publish step. When the last channel is published or done by hand,
+# `case_publication_finish` finishes the step through the engine: the case is published.
+
+
+def _publishing():
+    from siaran.publishing import actions  # it imports this module
+
+    return actions
+
+
+def _publication_starts(sop: Sop, transition: Transition) -> bool:
+    return any(
+        event.kind == engine.STEP_DONE
+        and event.outcome == PUBLISH
+        and sop.step(event.step).kind == "publish"
+        for event in transition.events
+    )
+
+
+def case_publishing_event(
+    *,
+    case_id: int,
+    kind: str,
+    now: dt.datetime,
+    channel: str = "",
+    person: Person | None = None,
+    on_behalf: Person | None = None,
+    note: str = "",
+    status: str | None = None,
+    locked: dict | None = None,
+) -> None:
+    """Add a publishing event to the case's timeline (its audit chain), and set its status
+    when given. `outcome` holds the channel.
+
+    In the caller's transaction. The case row is locked first (or was, and `locked`
+    holds its `status`), so that two workers' events take turns in the chain.
+    """
+    if locked is None:
+        locked = Case.objects.select_for_update().filter(pk=case_id).values("status").get()
+    case = Case.objects.only("pk", "last_event", "last_hash").get(pk=case_id)
+    values: dict = {"updated_at": now}
+    if status and status != locked["status"]:
+        values.update(status=status, lock_version=Increment)
+    row = _event_row(case, kind, now, actor=person, on_behalf=on_behalf, outcome=channel, note=note)
+    _append(case, [row], values)
+
+
+def case_publication_finish(*, case_id: int, person: Person, now: dt.datetime) -> Case:
+    """Finish the publish step of a case whose every channel is published.
+
+    The engine closes the case as published, recording `person` (who pressed publish)
+    as finishing the step. In the caller's transaction, which holds the case row.
+    """
+    case = Case.objects.select_related("sop_version").get(pk=case_id)
+    sop = definition(case.sop_version)
+    step = sop.step(case.current_step)
+    actor = Actor(id=str(person.pk), lanes=frozenset({step.lane}))
+    transition = engine.advance(sop, CaseState.from_dict(case.state), actor, PUBLISH, step.id)
+    _apply(case, sop, transition, person, None, now)
+    return case

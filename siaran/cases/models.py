@@ -7,6 +7,7 @@ from siaran.orgs.models import Organization, Person, SopVersion, Unit
 
 STATUSES = [
     ("active", _("in progress")),
+    ("publishing", _("publishing")),  # at the publish step, waiting for its channels
     ("completed", _("completed")),
     ("published", _("published")),
     ("withdrawn", _("withdrawn")),

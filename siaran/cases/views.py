@@ -17,6 +17,7 @@ from siaran.core import sops
 from siaran.core.templatetags.siaran import localized
 from siaran.orgs.models import Person
 from siaran.orgs.selectors import lanes_of
+from siaran.publishing import views as publishing_views
 from siaran.sop.engine import CaseState
 
 from . import actions
@@ -162,11 +163,11 @@ def case_detail(request: HttpRequest, case_id: int):
             "content": content,
             "versions": versions,
             "events": events,
-            "caption_limits": actions.CAPTION_LIMITS,
             "can_withdraw": not state.closed and case.created_by_id == person.pk,
             "changes": changes,
             "attachments": case.attachments.select_related("uploaded_by").order_by("pk"),
             "comments": case.comments.select_related("author").order_by("pk"),
+            **publishing_views.case_page(case, content, can_act),
         },
     )
 
@@ -188,6 +189,11 @@ def _act(request: HttpRequest, call, success: str = "") -> None:
 @require_POST
 def case_decide(request: HttpRequest, case_id: int):
     seen = request.POST.get("seen", "")
+    try:  # a publish step's form also says where and when (siaran.publishing)
+        channels, at = publishing_views.publish_choices(request)
+    except ValueError:
+        messages.error(request, _("Write the date as YYYY-MM-DD."))
+        return redirect("cases:detail", case_id)
     _act(
         request,
         lambda: actions.case_decide(
@@ -196,6 +202,8 @@ def case_decide(request: HttpRequest, case_id: int):
             outcome=request.POST.get("outcome", ""),
             note=request.POST.get("note", ""),
             seen=int(seen) if seen.isdigit() else None,
+            channels=channels,
+            at=at,
         ),
         _("Saved. The case has moved on."),
     )

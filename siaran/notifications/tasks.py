@@ -31,9 +31,9 @@ def notification_mail(notification_ids: list[int]) -> int:
     return actions.mails_send(notification_ids=notification_ids)
 
 
-# After every other due task: when the worker catches up after a pause, the reminders
-# and escalations that were due first are in the digest.
-@task(priority=-10)
+# No priority (RQ, the scale-out queue, has none): a reminder that falls due at the
+# digest's minute may come in the next day's digest instead.
+@task()
 def daily_digest() -> int:
     """The daily digest; then the next day's is queued, so the chain goes on by itself."""
     from . import actions

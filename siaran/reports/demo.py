@@ -24,6 +24,7 @@ from siaran.cases.models import Case
 from siaran.core import sops
 from siaran.orgs import actions as org_actions
 from siaran.orgs.models import Organization, Person, Unit
+from siaran.publishing import demo as publishing_demo
 from siaran.sop.model import Sop, Step
 from siaran.sop.timing import TimeStandard, WorkCalendar
 
@@ -197,3 +198,5 @@ def _run(sop, members, title, channels, visits, times) -> None:
         case = case_actions.case_decide(
             person=visit.person, case_id=case.pk, outcome=visit.outcome, note=visit.note, now=at
         )
+        if case.status == "publishing":
+            case = publishing_demo.posted_by_hand(case, visit.person, now=at)

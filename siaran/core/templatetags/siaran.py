@@ -165,12 +165,20 @@ EVENT_TEXTS = {
     "record_extended": gettext_lazy("kept until a later review"),
     "record_kept_permanently": gettext_lazy("kept permanently"),
     "record_disposed": gettext_lazy("disposed of"),
+    # Publishing (siaran.publishing): `outcome` holds the channel.
+    "publish_started": gettext_lazy("started publishing"),
+    "channel_published": gettext_lazy("published on"),
+    "channel_failed": gettext_lazy("could not publish on"),
+    "channel_done_by_hand": gettext_lazy("recorded a post by hand on"),
 }
+CHANNEL_EVENTS = ("channel_published", "channel_failed", "channel_done_by_hand")
 
 
 @register.simple_tag
 def event_text(event, sop) -> str:
     text = str(EVENT_TEXTS.get(event.kind, event.kind))
+    if event.kind in CHANNEL_EVENTS:
+        return f"{text} {platform_label(event.outcome)}"
     step = event.step
     if step is not None:
         text += f": {step.no + ' ' if step.no else ''}{localized(step, 'activity')}"

@@ -15,6 +15,7 @@ from siaran.cases import actions as case_actions
 from siaran.cases.models import Case
 from siaran.core import sops
 from siaran.orgs import actions as org_actions
+from siaran.publishing import demo as publishing_demo
 from siaran.reports import demo as demo_history
 from siaran.sop.engine import CaseState
 
@@ -36,6 +37,12 @@ INSTITUTIONS = [
             "tim-humas": ("Andi Saputra", "Pranata Humas"),
             "koordinator-umum": ("Bambang Wijaya", "Koordinator Organisasi dan Umum"),
             "direksi": ("dr. Hendra Gunawan", "Direktur Utama"),
+        },
+        "channels": {
+            "instagram": "@rumahsakitotak",
+            "facebook": "@rspusatotak",
+            "x": "@rumahsakitotak",
+            "youtube": "@rumahsakitotak",
         },
         "cases": [
             ("Promosi Layanan Stroke Center 24 Jam", "produce", 0),
@@ -60,6 +67,13 @@ INSTITUTIONS = [
             "verifikator": ("Yudi Hartono", "Kasubbag Akademik"),
             "ketua-tim": ("Maya Anggraini", "Koordinator Humas"),
             "anggota": ("Fajar Nugroho", "Tim Humas"),
+        },
+        "channels": {
+            "website": "poltekkesjkt2.ac.id",
+            "instagram": "@poltekkesjkt2",
+            "tiktok": "@poltekkesjkt2",
+            "facebook": "Poltekkes Kemenkes Jakarta II",
+            "youtube": "@poltekkesjkt2",
         },
         "cases": [
             ("Penerimaan Mahasiswa Baru 2027", "verify", 0),
@@ -137,6 +151,7 @@ def build(spec: dict, history: bool = True) -> list[dict]:
         is_admin=True,
         email=f"{spec['slug']}-admin@{MAIL_DOMAIN}",
     )
+    publishing_demo.connect(admin, spec["channels"])  # API channels point at local sandboxes
     users.append({"username": f"{spec['slug']}-admin", "organization": spec["slug"], "lanes": []})
     _retention_schedule(admin)
     for title, until, rejections in spec["cases"]:
@@ -204,6 +219,8 @@ def _run_case(spec: dict, people: dict, title: str, until: str | None, rejection
         case = case_actions.case_decide(
             person=people[step.lane], case_id=case.pk, outcome=outcome, note=note
         )
+        if case.status == "publishing":
+            case = publishing_demo.posted_by_hand(case, people[step.lane])
     return case
 
 

@@ -1,0 +1,592 @@
+"""The only code that changes channel accounts and publish jobs.
+
+Views, the API, tasks and commands call these; the case itself changes only through
+`siaran.cases.actions` (its publishing hook), in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import zoneinfo
+
+import filetype
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from siaran.cases.actions import ActionError, case_publication_finish, case_publishing_event
+from siaran.cases.definitions import definition
+from siaran.cases.models import Case, CaseEvent
+from siaran.cases.selectors import visible_cases
+from siaran.orgs.models import Person
+from siaran.orgs.selectors import lanes_of
+from siaran.sop.model import PLATFORMS
+
+from . import crypto, tasks
+from .connectors import REGISTRY, PublishError, connector_class, for_channel
+from .media import MediaFile
+from .models import ChannelAccount, PublishJob, QuotaUse
+from .rules import problems
+from .selectors import EXPIRY_WARNING
+
+PROOF_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+PROOF_LIMIT = 20 * 2**20
+
+# -- publishing a case -------------------------------------------------------------------
+
+
+def publication_start(
+    *,
+    person: Person,
+    case: Case,
+    on_behalf: Person | None = None,
+    channels: list[str] | None = None,
+    at: dt.datetime | None = None,
+    now: dt.datetime,
+) -> Case:
+    """Start publishing a case at its publish step: one job per chosen channel.
+
+    Called by `cases.actions.case_decide` once the engine has accepted `publish` from
+    `person`. A channel already published or on its way is left alone, so choosing
+    `publish` again retries only the channels that failed.
+    """
+    chosen = list(dict.fromkeys(case.channels if channels is None else channels))
+    unknown = [c for c in chosen if c not in case.channels]
+    if unknown:
+        raise ActionError(
+            ActionError.INVALID,
+            "unknown_channel",
+            _("This case does not publish to: %(channels)s.") % {"channels": ", ".join(unknown)},
+        )
+    if channels is not None and not chosen:
+        raise ActionError(ActionError.INVALID, "no_channel", _("Choose at least one channel."))
+    at = _when(at, person, now)
+    if not case.channels:  # nowhere to post: the step is done
+        with transaction.atomic():
+            case_lock(case.pk, case.lock_version)
+            return case_publication_finish(case_id=case.pk, person=person, now=now)
+    version = case.versions.order_by("-number").first()
+    media = [MediaFile(a) for a in version.media.order_by("pk")]
+    accounts = {a.channel: a for a in ChannelAccount.objects.filter(organization=case.organization)}
+    with transaction.atomic():
+        locked = case_lock(case.pk, case.lock_version)
+        # A case still `active` has never started publishing: it has no jobs to read.
+        first = locked["status"] == "active"
+        jobs = {} if first else {j.channel: j for j in PublishJob.objects.filter(case=case)}
+        new, retried = [], []
+        for channel in chosen:
+            job = jobs.get(channel)
+            if job is not None and job.status != "failed":
+                continue  # published, on its way, or being checked: never twice
+            if job is None:
+                job = PublishJob(case=case, organization_id=case.organization_id)
+                new.append(job)
+            else:
+                retried.append(job)
+            _prepare(job, channel, accounts.get(channel), version, media, person, at)
+        if not new and not retried:
+            raise ActionError(
+                ActionError.CONFLICT,
+                "already_publishing",
+                _("Every chosen channel is already published or on its way."),
+            )
+        PublishJob.objects.bulk_create(new)
+        for job in retried:
+            job.save()
+        started = new + retried
+        case_publishing_event(
+            case_id=case.pk,
+            kind="publish_started",
+            now=now,
+            person=person,
+            on_behalf=on_behalf,
+            note=", ".join(j.channel for j in started),
+            status="publishing",
+            locked=locked,
+        )
+        for job in started:
+            if job.status == "queued" and job.connector != "manual":
+                transaction.on_commit(
+                    lambda job=job: tasks.enqueue(job.pk, job.run_after), robust=True
+                )
+    if case.status != "publishing":
+        case.status, case.lock_version = "publishing", case.lock_version + 1
+    case.last_event += 1
+    return case
+
+
+def _when(at: dt.datetime | None, person: Person, now: dt.datetime) -> dt.datetime | None:
+    """A scheduled time, in the institution's zone when none is given; None for now."""
+    if at is None:
+        return None
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at, zoneinfo.ZoneInfo(person.organization.time_zone))
+    if at < now - dt.timedelta(minutes=1):
+        raise ActionError(
+            ActionError.INVALID,
+            "time_passed",
+            _("That time has passed; choose a later time or publish now."),
+        )
+    return at if at > now else None
+
+
+def _prepare(job, channel, account, version, media, person, at) -> None:
+    """Fill a new or failed job from the newest content: the channel's text and media."""
+    connector = account.connector if account is not None else "manual"
+    platform = for_channel(channel)  # whose rules and text apply, whoever posts
+    job.channel = channel
+    job.account = account
+    job.connector = connector
+    job.title = version.title
+    job.caption = platform.compose(
+        caption=version.captions.get(channel, ""),
+        narrative=version.narrative,
+        hashtags=version.hashtags,
+    )
+    chosen = platform.select_media(media) if connector != "manual" else list(media)
+    job.media = [m.id for m in chosen]
+    job.status = "queued"
+    job.run_after = at
+    job.attempts = 0
+    job.claim = ""
+    job.lease_until = None
+    job.stage = {}
+    job.platform_id = job.permalink = ""
+    job.published_at = None
+    job.response = {}
+    job.error_code = job.error_detail = ""
+    job.error_args = {}
+    job.started_by = person
+    job.done_by = None
+    if connector != "manual":
+        found = problems(
+            connector_class(connector).rules, title=job.title, text=job.caption, media=chosen
+        )
+        if found:  # nothing is sent: the page and the API say what to fix
+            job.status = "failed"
+            job.error_code = "rules"
+            job.error_args = {"problems": [p.as_dict() for p in found]}
+
+
+def publication_retry(*, person: Person, case_id: int, channel: str, now=None) -> PublishJob:
+    """Try one channel again: a failed one is sent anew, an unknown one is asked first."""
+    now = now or timezone.now()
+    case, _step, on_behalf = _publishing_case(person, case_id)
+    job = _job(case, channel)
+    if job.status == "failed":
+        publication_start(
+            person=person, case=case, on_behalf=on_behalf, channels=[channel], now=now
+        )
+    elif job.status == "unknown":
+        with transaction.atomic():
+            if PublishJob.objects.filter(pk=job.pk, status="unknown").update(
+                run_after=None, attempts=0, updated_at=now
+            ):
+                transaction.on_commit(lambda: tasks.enqueue(job.pk), robust=True)
+    else:
+        raise ActionError(
+            ActionError.CONFLICT,
+            "not_failed",
+            _("This channel has not failed; there is nothing to retry."),
+        )
+    job.refresh_from_db()
+    return job
+
+
+def publication_done_by_hand(
+    *, person: Person, case_id: int, channel: str, permalink: str, screenshot, now=None
+) -> PublishJob:
+    """Record a post made by hand: its link and a screenshot as proof."""
+    now = now or timezone.now()
+    case, _step, on_behalf = _publishing_case(person, case_id)
+    job = _job(case, channel)
+    permalink = (permalink or "").strip()
+    try:
+        URLValidator(schemes=["http", "https"])(permalink)
+    except ValidationError:
+        raise ActionError(
+            ActionError.INVALID,
+            "bad_link",
+            _("Give the post's full link, starting with https://."),
+        ) from None
+    extension = _proof_extension(screenshot)
+    if job.status not in ("queued", "failed", "unknown"):
+        raise ActionError(
+            ActionError.CONFLICT,
+            "publication_busy",
+            _("Siaran is sending this channel right now, or it is already published."),
+        )
+    job.proof_key, job.proof_extension = secrets.token_hex(16), extension
+    job.proof.save("proof", screenshot, save=False)
+    try:
+        with transaction.atomic():
+            case_lock(case.pk)
+            if not PublishJob.objects.filter(pk=job.pk, status=job.status, claim="").update(
+                status="manual_done",
+                permalink=permalink[:500],
+                published_at=now,
+                done_by=person,
+                proof=job.proof.name,
+                proof_key=job.proof_key,
+                proof_extension=extension,
+                run_after=None,
+                error_code="",
+                error_detail="",
+                error_args={},
+                updated_at=now,
+            ):
+                raise ActionError(
+                    ActionError.CONFLICT,
+                    "publication_busy",
+                    _("Siaran is sending this channel right now, or it is already published."),
+                )
+            channel_event(
+                job,
+                "channel_done_by_hand",
+                now=now,
+                person=person,
+                on_behalf=on_behalf,
+                note=permalink,
+            )
+            publication_settle(case.pk, now=now)
+    except Exception:
+        job.proof.delete(save=False)  # no orphan file when nothing was recorded
+        raise
+    job.refresh_from_db()
+    return job
+
+
+def _proof_extension(screenshot) -> str:
+    if screenshot is None:
+        raise ActionError(
+            ActionError.INVALID, "screenshot_required", _("Add a screenshot of the post.")
+        )
+    head = screenshot.read(8192)
+    screenshot.seek(0)
+    kind = filetype.guess(head)
+    extension = PROOF_TYPES.get(kind.mime if kind else "")
+    if extension is None:
+        raise ActionError(
+            ActionError.INVALID,
+            "screenshot_type",
+            _("The screenshot must be an image (JPEG, PNG or WebP)."),
+        )
+    if screenshot.size > PROOF_LIMIT:
+        raise ActionError(
+            ActionError.INVALID,
+            "file_size",
+            _("The file is too large: at most %(mb)d MB for this kind of file.")
+            % {"mb": PROOF_LIMIT // 2**20},
+        )
+    return extension
+
+
+def _publishing_case(person: Person, case_id: int):
+    """A case being published, whose publish step `person` may act on (or stand in for)."""
+    case = visible_cases(person).select_related("sop_version").filter(pk=case_id).first()
+    if case is None:
+        raise ActionError(ActionError.NOT_FOUND, "not_found", _("No such case."))
+    if case.status != "publishing":
+        raise ActionError(
+            ActionError.CONFLICT, "not_publishing", _("This case is not being published.")
+        )
+    step = definition(case.sop_version).step(case.current_step)
+    lanes = lanes_of(person, case.sop_id)
+    if step.lane not in lanes:
+        raise ActionError(
+            ActionError.FORBIDDEN,
+            "not_your_lane",
+            _("Only the people of the publish step can do this."),
+        )
+    return case, step, lanes.get(step.lane)
+
+
+def _job(case: Case, channel: str) -> PublishJob:
+    job = PublishJob.objects.filter(case=case, channel=channel).first()
+    if job is None:
+        raise ActionError(
+            ActionError.NOT_FOUND,
+            "no_publication",
+            _("This case is not being published on that channel."),
+        )
+    return job
+
+
+# -- bookkeeping for the runner and the actions above -------------------------------------
+
+
+def case_lock(case_id: int, lock_version: int | None = None) -> dict:
+    """Hold the case row for this transaction; events and settling take turns on it.
+
+    With `lock_version`: the case must not have moved since it was read. Returns what
+    `case_publishing_event` needs of the row, so that it need not read it again.
+    """
+    row = (
+        Case.objects.select_for_update()
+        .filter(pk=case_id)
+        .values("lock_version", "last_event", "status")
+        .first()
+    )
+    if row is None or (lock_version is not None and row["lock_version"] != lock_version):
+        raise ActionError(
+            ActionError.CONFLICT,
+            "moved_on",
+            _("Someone else has just acted on this step; the case has moved on. Reload to see it."),
+        )
+    return row
+
+
+def channel_event(job: PublishJob, kind: str, *, now, note: str = "", person=None, on_behalf=None):
+    case_publishing_event(
+        case_id=job.case_id,
+        kind=kind,
+        now=now,
+        channel=job.channel,
+        person=person,
+        on_behalf=on_behalf,
+        note=note,
+    )
+
+
+def publication_settle(case_id: int, *, now: dt.datetime) -> bool:
+    """Publish the case when every channel is published or done by hand.
+
+    In the caller's transaction, after `case_lock`: of two workers finishing the last
+    two channels at once, the second to take the lock sees both done.
+    """
+    statuses = list(PublishJob.objects.filter(case_id=case_id).values_list("status", flat=True))
+    publishing = Case.objects.filter(pk=case_id, status="publishing").exists()
+    if (
+        not publishing
+        or not statuses
+        or any(s not in ("succeeded", "manual_done") for s in statuses)
+    ):
+        return False
+    started = (
+        CaseEvent.objects.filter(case_id=case_id, kind="publish_started")
+        .select_related("actor__organization")
+        .order_by("-seq")
+        .first()
+    )
+    case_publication_finish(case_id=case_id, person=started.actor, now=now)
+    return True
+
+
+def quota_wait(account: ChannelAccount, connector, now: dt.datetime) -> dt.datetime | None:
+    """When the account may post next, if its quota is used up now; else spend one post.
+
+    Two kinds of limit: what the platform says (Instagram's publishing limit, X's rate
+    limit headers) and a ledger Siaran keeps of its own spends in the platform's window
+    (YouTube's daily upload units, TikTok's requests per minute).
+    """
+    wait = connector.wait_before_publish(now)
+    if wait is not None and wait > now:
+        return wait
+    if connector.quota is None:
+        return None
+    allowance, window = connector.quota
+    with transaction.atomic():  # two workers of one account take turns on its ledger
+        ChannelAccount.objects.select_for_update().filter(pk=account.pk).values_list("pk").first()
+        fixed_start = connector.quota_window_start(now)  # a calendar day, or None: rolling
+        spends = QuotaUse.objects.filter(account=account, at__gt=fixed_start or now - window)
+        used = spends.aggregate(total=Sum("units"))["total"] or 0
+        if used + connector.quota_units > allowance:
+            if fixed_start is not None:
+                return fixed_start + window
+            oldest = spends.order_by("at").values_list("at", flat=True).first() or now
+            return oldest + window + dt.timedelta(seconds=1)
+        QuotaUse.objects.create(account=account, at=now, units=connector.quota_units)
+    return None
+
+
+def account_limits_note(account: ChannelAccount | None, limits: dict) -> None:
+    """Keep the rate limits the platform last announced, for the account's next post."""
+    if account is None or not limits:
+        return
+    merged = {**(account.limits or {}), **limits}
+    if merged != account.limits:
+        account.limits = merged
+        ChannelAccount.objects.filter(pk=account.pk).update(limits=merged)
+
+
+def account_rejected(account: ChannelAccount, detail: str, *, now: dt.datetime) -> None:
+    """The platform refused the account's credentials: mark it and warn its administrators."""
+    ChannelAccount.objects.filter(pk=account.pk).update(
+        rejected_at=now, rejected_detail=detail[:2000]
+    )
+    account.rejected_at, account.rejected_detail = now, detail
+    from . import notify  # mail is sent once the refusal is on record
+
+    transaction.on_commit(lambda: notify.account_rejected(account.pk), robust=True)
+
+
+def token_expiry_note(account: ChannelAccount, *, now: dt.datetime) -> bool:
+    """Warn the administrators, once per expiry, when the account's access ends within a
+    week (selectors.EXPIRY_WARNING). True when a warning went out now."""
+    expires = account.token_expires_at
+    if expires is None or account.by_hand or expires - EXPIRY_WARNING > now:
+        return False
+    with transaction.atomic():
+        if (
+            not ChannelAccount.objects.filter(pk=account.pk, token_expires_at=expires)
+            .exclude(expiry_warned_for=expires)
+            .update(expiry_warned_for=expires)
+        ):
+            return False  # warned already, by this run or another
+        from . import notify
+
+        transaction.on_commit(lambda: notify.token_expiring(account.pk), robust=True)
+    account.expiry_warned_for = expires
+    return True
+
+
+def channel_tokens_check(*, now: dt.datetime | None = None) -> list[ChannelAccount]:
+    """Warn about every account whose access expires within a week (`siaran
+    channels_check`, daily); the accounts warned now."""
+    now = now or timezone.now()
+    soon = ChannelAccount.objects.filter(
+        token_expires_at__isnull=False, token_expires_at__lte=now + EXPIRY_WARNING
+    ).exclude(connector="manual")
+    return [account for account in soon if token_expiry_note(account, now=now)]
+
+
+# -- channel accounts ----------------------------------------------------------------------
+
+
+def channel_account_save(
+    *,
+    admin: Person,
+    channel: str,
+    connector: str,
+    handle: str = "",
+    account_id: str = "",
+    base_url: str = "",
+    credentials: dict[str, str] | None = None,
+    token_expires_at: dt.datetime | None = None,
+) -> ChannelAccount:
+    """Connect a channel of the administrator's institution, or change how it is posted.
+
+    A credential left blank keeps the one saved before: saved credentials are never
+    shown again, so an administrator re-enters only what changed.
+    """
+    if not admin.is_admin:
+        raise ActionError(
+            ActionError.FORBIDDEN,
+            "not_admin",
+            _("Only an administrator of your institution can do this."),
+        )
+    if channel not in PLATFORMS:
+        raise ActionError(ActionError.INVALID, "unknown_channel", _("Unknown channel."))
+    cls = REGISTRY.get(connector)
+    if cls is None or (connector != "manual" and cls.channel != channel):
+        raise ActionError(
+            ActionError.INVALID,
+            "wrong_connector",
+            _("This channel cannot be posted that way."),
+        )
+    base_url = (base_url or "").strip()
+    if base_url:
+        try:
+            URLValidator(schemes=["http", "https"])(base_url)
+        except ValidationError:
+            raise ActionError(
+                ActionError.INVALID, "bad_link", _("The API address must start with https://.")
+            ) from None
+    elif connector == "wordpress":
+        raise ActionError(ActionError.INVALID, "site_required", _("Give the website's address."))
+    account_id = (account_id or "").strip()
+    if cls.needs_account_id and not account_id:
+        raise ActionError(
+            ActionError.INVALID,
+            "account_id_required",
+            _("Give the account's id on the platform."),
+        )
+    account = ChannelAccount.objects.filter(
+        organization=admin.organization, channel=channel
+    ).first()
+    account = account or ChannelAccount(organization=admin.organization, channel=channel)
+    try:
+        saved = account.credentials
+    except crypto.CredentialsUnreadable:
+        saved = {}  # encrypted with a key since removed: it must be entered again
+    given = {k: v.strip() for k, v in (credentials or {}).items() if v and v.strip()}
+    merged = {f.key: given.get(f.key) or saved.get(f.key, "") for f in cls.credential_fields}
+    missing = [f.label for f in cls.credential_fields if not merged[f.key]]
+    if missing:
+        raise ActionError(
+            ActionError.INVALID,
+            "credentials_required",
+            _("Enter the account's %(fields)s.") % {"fields": ", ".join(missing)},
+        )
+    if given or connector != account.connector:
+        account.rejected_at, account.rejected_detail = None, ""  # new access: try it afresh
+    if token_expires_at != account.token_expires_at:
+        account.expiry_warned_for = None
+    account.connector = connector
+    account.handle = (handle or "").strip()[:200]
+    account.account_id = account_id[:200]
+    account.base_url = base_url
+    account.credentials_encrypted = crypto.encrypt(merged)
+    account.token_expires_at = token_expires_at
+    account.updated_by = admin
+    account.save()
+    return account
+
+
+def channel_account_check(*, admin: Person, channel: str, now=None) -> str:
+    """Ask the platform who these credentials are: the account's name there.
+
+    A refusal is recorded as any rejected token is, so the page says it at once.
+    """
+    now = now or timezone.now()
+    account = _admin_account(admin, channel)
+    if account.by_hand:
+        return ""
+    connector = connector_class(account.connector)(account, timeout=15)
+    try:
+        name = connector.verify()
+    except PublishError as error:
+        if error.code == "token_rejected":
+            with transaction.atomic():
+                account_rejected(account, error.detail or error.code, now=now)
+        raise ActionError(
+            ActionError.INVALID,
+            "check_failed",
+            _("The platform did not accept the connection: %(detail)s")
+            % {"detail": error.detail or error.code},
+        ) from error
+    finally:
+        connector.close()
+    if account.rejected_at:
+        ChannelAccount.objects.filter(pk=account.pk).update(rejected_at=None, rejected_detail="")
+    return name
+
+
+def _admin_account(admin: Person, channel: str) -> ChannelAccount:
+    if not admin.is_admin:
+        raise ActionError(
+            ActionError.FORBIDDEN,
+            "not_admin",
+            _("Only an administrator of your institution can do this."),
+        )
+    account = ChannelAccount.objects.filter(
+        organization=admin.organization, channel=channel
+    ).first()
+    if account is None:
+        raise ActionError(ActionError.NOT_FOUND, "no_account", _("This channel is not connected."))
+    return account
+
+
+def channel_account_remove(*, admin: Person, channel: str) -> None:
+    """Disconnect a channel: its jobs not yet sent will say there is no account."""
+    if not admin.is_admin:
+        raise ActionError(
+            ActionError.FORBIDDEN,
+            "not_admin",
+            _("Only an administrator of your institution can do this."),
+        )
+    ChannelAccount.objects.filter(organization=admin.organization, channel=channel).delete()

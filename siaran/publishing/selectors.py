@@ -1,0 +1,69 @@
+"""Read queries for publishing: a case's publications, an institution's channels."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from siaran.cases.models import Case, ContentVersion
+
+from .connectors import for_channel
+from .errors import explain
+from .media import MediaFile
+from .models import ChannelAccount, PublishJob
+from .rules import Problem, problems
+
+EXPIRY_WARNING = dt.timedelta(days=7)  # administrators are warned this long before
+
+
+def publications_of(case: Case) -> list[dict]:
+    """Each channel's publication: what the API answers and the case page shows."""
+    jobs = PublishJob.objects.filter(case=case).order_by("pk")
+    return [
+        {
+            "channel": job.channel,
+            "status": job.status,
+            "by_hand": job.connector == "manual",
+            "permalink": job.permalink or None,
+            "platform_id": job.platform_id or None,
+            "published_at": job.published_at,
+            "run_after": job.run_after,
+            "attempts": job.attempts,
+            "error": explain(job) or None,
+            "error_code": job.error_code or None,
+        }
+        for job in jobs
+    ]
+
+
+def channel_problems(case: Case, version: ContentVersion | None) -> dict[str, list[Problem]]:
+    """What the content breaks on each of the case's channels, shown while writing it."""
+    if version is None:
+        return {}
+    media = [MediaFile(a) for a in version.media.order_by("pk")]
+    found = {}
+    for channel in case.channels:
+        platform = for_channel(channel)
+        text = platform.compose(
+            caption=version.captions.get(channel, ""),
+            narrative=version.narrative,
+            hashtags=version.hashtags,
+        )
+        chosen = platform.select_media(media)
+        found[channel] = problems(platform.rules, title=version.title, text=text, media=chosen)
+    return found
+
+
+def accounts_of(organization) -> list[ChannelAccount]:
+    return list(ChannelAccount.objects.filter(organization=organization).order_by("channel"))
+
+
+def accounts_needing_care(organization, now: dt.datetime | None = None) -> list[ChannelAccount]:
+    """Accounts whose access was refused or expires within a week: the administrator acts."""
+    now = now or timezone.now()
+    return [
+        a
+        for a in accounts_of(organization)
+        if a.rejected_at or (a.token_expires_at and a.token_expires_at < now + EXPIRY_WARNING)
+    ]

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from . import views
+
+app_name = "publishing"
+urlpatterns = [
+    path(
+        "cases/<int:case_id>/publications/<slug:channel>/retry/",
+        views.publication_retry,
+        name="retry",
+    ),
+    path(
+        "cases/<int:case_id>/publications/<slug:channel>/done/",
+        views.publication_done,
+        name="done",
+    ),
+    path(
+        "cases/<int:case_id>/publications/<slug:channel>/proof/",
+        views.proof_download,
+        name="proof",
+    ),
+    path("publishing/media/<str:token>", views.media_link, name="media"),
+    path("institution/channels/", views.channels, name="channels"),
+    path("institution/channels/<slug:channel>/", views.channel_edit, name="channel"),
+]

@@ -1,0 +1,205 @@
+"""Helpers for tests that publish: images, a case at its publish step, sandboxes."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from siaran.cases import actions as case_actions
+from siaran.cases.models import Case
+from siaran.publishing import actions
+from siaran.publishing.models import PublishJob
+
+
+def image(width: int = 1080, height: int = 1080, kind: str = "JPEG", name: str = "") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 60)).save(buffer, kind)
+    return buffer.getvalue()
+
+
+def upload(data: bytes, name: str, content_type: str = "image/jpeg") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def screenshot() -> SimpleUploadedFile:
+    return upload(image(400, 800, "PNG"), "bukti.png", "image/png")
+
+
+def finish_by_hand(case: Case, person, *, only_by_hand: bool = False) -> Case:
+    """Record every channel (or those posted by hand) of a publishing case as posted."""
+    pending = PublishJob.objects.filter(case=case).exclude(status__in=["succeeded", "manual_done"])
+    if only_by_hand:
+        pending = pending.filter(connector="manual")
+    for job in pending:
+        actions.publication_done_by_hand(
+            person=person,
+            case_id=case.pk,
+            channel=job.channel,
+            permalink=f"https://example.org/{job.channel}/1",
+            screenshot=screenshot(),
+        )
+    case.refresh_from_db()
+    return case
+
+
+def connect(admin, channel: str, connector: str, url: str = "", **fields) -> None:
+    """Point an institution's channel at a sandbox (or make it by hand)."""
+    credentials = fields.pop("credentials", None)
+    if credentials is None and connector == "wordpress":
+        credentials = {
+            "username": "siaran",
+            "application_password": "abcd efgh ijkl mnop qrst uvwx",
+        }
+    elif credentials is None and connector != "manual":
+        credentials = {"access_token": "sandbox-token"}
+    actions.channel_account_save(
+        admin=admin,
+        channel=channel,
+        connector=connector,
+        base_url=url,
+        credentials=credentials or {},
+        account_id=fields.pop(
+            "account_id", "" if connector in ("wordpress", "manual") else "17841400000000001"
+        ),
+        **fields,
+    )
+
+
+def at_publish_step(person, title: str = "Dies Natalis Poltekkes Jakarta II") -> Case:
+    """The demo's Poltekkes case waiting at its upload step, with a poster attached."""
+    case = Case.objects.get(title=title)
+    assert case.current_step == "upload"
+    case_actions.attachment_add(
+        person=person, case_id=case.pk, upload=upload(image(1200, 630), "poster.jpg")
+    )
+    return case
+
+
+def rspon_at_upload(demo, *files) -> Case:
+    """The demo's RSPON poster case, approved by the directors: at its upload step.
+
+    `files` are (bytes, name, content type) uploaded by the PR team as its media.
+    """
+    case = Case.objects.get(title="Poster Hari Stroke Sedunia")
+    case_actions.case_decide(person=demo["rspon-direksi"], case_id=case.pk, outcome="ya")
+    for data, name, content_type in files:
+        case_actions.attachment_add(
+            person=demo["rspon-tim-humas"], case_id=case.pk, upload=upload(data, name, content_type)
+        )
+    case.refresh_from_db()
+    assert case.current_step == "upload"
+    return case
+
+
+def publish(case, person, channels, **kwargs) -> dict[str, PublishJob]:
+    case_actions.case_decide(
+        person=person, case_id=case.pk, outcome="publish", channels=channels, **kwargs
+    )
+    return {job.channel: job for job in PublishJob.objects.filter(case=case)}
+
+
+def mp4(seconds: float = 10.0, width: int = 1080, height: int = 1920, payload: int = 4096) -> bytes:
+    """A small MP4 whose boxes say its length and picture size, as a camera writes them."""
+    import struct
+
+    def box(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", 8 + len(body)) + kind + body
+
+    timescale = 1000
+    mvhd = box(
+        b"mvhd",
+        bytes(4) + struct.pack(">IIII", 0, 0, timescale, int(seconds * timescale)) + bytes(80),
+    )
+    tkhd = box(
+        b"tkhd",
+        bytes([0, 0, 0, 3])
+        + struct.pack(">IIIII", 0, 0, 1, 0, int(seconds * timescale))
+        + bytes(8 + 8 + 36)
+        + struct.pack(">II", width << 16, height << 16),
+    )
+    ftyp = box(b"ftyp", b"isom" + struct.pack(">I", 512) + b"isomiso2avc1mp41")
+    moov = box(b"moov", mvhd + box(b"trak", tkhd))
+    return ftyp + moov + box(b"mdat", bytes(payload))
+
+
+@contextlib.contextmanager
+def siaran_server():
+    """Siaran served on a free port, as a platform reaches its signed media links.
+
+    Started after the test's settings are in place (pytest-django's `live_server` is made
+    once per session, before a test turns off the HTTPS redirect).
+    """
+    from django.test.testcases import LiveServerThread, _StaticFilesHandler
+
+    thread = LiveServerThread("localhost", _StaticFilesHandler, port=0)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    try:
+        yield f"http://localhost:{thread.port}"
+    finally:
+        thread.terminate()
+
+
+class SmtpServer:
+    """A real SMTP server on a free port that keeps what it is sent (RFC 5321's core)."""
+
+    def __init__(self) -> None:
+        import socketserver
+        import threading
+
+        self.messages: list[dict] = []
+        server = self
+
+        class Session(socketserver.StreamRequestHandler):
+            def handle(self):
+                self.reply("220 sandbox ESMTP")
+                envelope = {"from": "", "to": [], "data": b""}
+                while line := self.rfile.readline():
+                    command = line.decode("ascii", "replace").strip()
+                    verb = command.split(" ", 1)[0].upper()
+                    if verb in ("EHLO", "HELO"):
+                        self.reply("250 sandbox")
+                    elif verb == "MAIL":
+                        envelope["from"] = command.split(":", 1)[1].strip(" <>")
+                        self.reply("250 OK")
+                    elif verb == "RCPT":
+                        envelope["to"].append(command.split(":", 1)[1].strip(" <>"))
+                        self.reply("250 OK")
+                    elif verb == "DATA":
+                        self.reply("354 End data with <CR><LF>.<CR><LF>")
+                        data = b""
+                        while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                            data += chunk[1:] if chunk.startswith(b"..") else chunk
+                        envelope["data"] = data
+                        server.messages.append(dict(envelope))
+                        envelope = {"from": "", "to": [], "data": b""}
+                        self.reply("250 OK: queued")
+                    elif verb == "QUIT":
+                        self.reply("221 Bye")
+                        return
+                    else:
+                        self.reply("250 OK")
+
+            def reply(self, text):
+                self.wfile.write(f"{text}\r\n".encode())
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Session)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def mails(self) -> list:
+        import email
+        from email import policy
+
+        return [email.message_from_bytes(m["data"], policy=policy.default) for m in self.messages]
