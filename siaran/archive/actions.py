@@ -5,19 +5,14 @@ and review, disposal, and consent. Every change to a case's record leaves a Reco
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import os
-import secrets
 
-import filetype
 from django.db import transaction
 from django.utils import timezone
-from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from siaran.audit import actions as audit
 from siaran.cases import actions as case_actions
-from siaran.cases.actions import UPLOAD_LIMITS, UPLOAD_TYPES, ActionError
+from siaran.cases.actions import UPLOAD_TYPES, ActionError
 from siaran.cases.digest import content_sha256
 from siaran.cases.models import Attachment, Case, Comment, ContentVersion, SeenVersion
 from siaran.cases.selectors import visible_cases
@@ -328,40 +323,14 @@ def consent_record_add(*, person: Person, case_id: int, upload, subject: str) ->
             "subject_required",
             _("Say whose consent this is (the patient, or the child's parent or guardian)."),
         )
-    head = upload.read(8192)
-    upload.seek(0)
-    kind = filetype.guess(head)
-    mime = kind.mime if kind else ""
-    if mime not in CONSENT_TYPES:
-        raise _refuse(
-            ActionError.INVALID,
-            "file_type",
-            _("A consent record is a PDF or a photo (JPEG, PNG) of the signed form."),
-        )
-    category, extension = UPLOAD_TYPES[mime]
-    if upload.size > UPLOAD_LIMITS[category]:
-        raise _refuse(
-            ActionError.INVALID,
-            "file_size",
-            _("The file is too large: at most %(mb)d MB for this kind of file.")
-            % {"mb": UPLOAD_LIMITS[category] // 2**20},
-        )
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    name = get_valid_filename(os.path.basename(upload.name or "")) or f"consent{extension}"
-    attachment = Attachment(
+    attachment = case_actions.checked_upload(
+        upload,
         case=case,
-        key=secrets.token_hex(16),
-        name=name[:200],
-        kind=category,
-        content_type=mime,
-        extension=extension,
-        size=upload.size,
-        sha256=digest.hexdigest(),
-        uploaded_by=person,
+        person=person,
         step_id=case.current_step,
+        refusal=_("A consent record is a PDF or a photo (JPEG, PNG) of the signed form."),
+        types={mime: UPLOAD_TYPES[mime] for mime in CONSENT_TYPES},
+        default_name="consent",
     )
     attachment.file.save("consent", upload, save=False)
     try:

@@ -343,20 +343,26 @@ UPLOAD_TYPES = {
 UPLOAD_LIMITS = {"document": 20 * 2**20, "image": 20 * 2**20, "video": 2 * 2**30}
 
 
-def attachment_add(*, person: Person, case_id: int, upload) -> Attachment:
-    """Keep an uploaded letter, poster or video with the case, checked by its content."""
-    case, state = _load_case_at_work(person, case_id)
+def checked_upload(
+    upload,
+    *,
+    case: Case,
+    person: Person,
+    step_id: str,
+    refusal: str,
+    types: dict[str, tuple[str, str]] = UPLOAD_TYPES,
+    default_name: str = "file",
+) -> Attachment:
+    """An unsaved attachment of `case` for `upload`: its type told by its content, never by
+    its name (one of `types`, else refused with `refusal`), within the size allowed for its
+    kind, its name cleaned, its SHA-256 taken. The caller saves the file and the row."""
     head = upload.read(8192)
     upload.seek(0)
-    kind = filetype.guess(head)
-    accepted = UPLOAD_TYPES.get(kind.mime if kind else "")
-    if accepted is None:
-        raise ActionError(
-            ActionError.INVALID,
-            "file_type",
-            _("This file is not a PDF, an image (JPEG, PNG, WebP) or a video (MP4, MOV, WebM)."),
-        )
-    category, extension = accepted
+    found = filetype.guess(head)
+    mime = found.mime if found else ""
+    if mime not in types:
+        raise ActionError(ActionError.INVALID, "file_type", refusal)
+    category, extension = types[mime]
     if upload.size > UPLOAD_LIMITS[category]:
         raise ActionError(
             ActionError.INVALID,
@@ -368,24 +374,38 @@ def attachment_add(*, person: Person, case_id: int, upload) -> Attachment:
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
-    name = get_valid_filename(os.path.basename(upload.name or "")) or f"file{extension}"
-    attachment = Attachment(
+    name = get_valid_filename(os.path.basename(upload.name or "")) or f"{default_name}{extension}"
+    return Attachment(
         case=case,
         key=secrets.token_hex(16),
         name=name[:200],
         kind=category,
-        content_type=kind.mime,
+        content_type=mime,
         extension=extension,
         size=upload.size,
         sha256=digest.hexdigest(),
         uploaded_by=person,
+        step_id=step_id,
+    )
+
+
+def attachment_add(*, person: Person, case_id: int, upload) -> Attachment:
+    """Keep an uploaded letter, poster or video with the case, checked by its content."""
+    case, state = _load_case_at_work(person, case_id)
+    attachment = checked_upload(
+        upload,
+        case=case,
+        person=person,
         step_id=state.current[0] if state.current else "",
+        refusal=_(
+            "This file is not a PDF, an image (JPEG, PNG, WebP) or a video (MP4, MOV, WebM)."
+        ),
     )
     attachment.file.save("upload", upload, save=False)
     try:
         with transaction.atomic():
             attachment.save()
-            if category in ("image", "video"):
+            if attachment.kind in ("image", "video"):
                 case.versions.order_by("-number").first().media.add(attachment)
             _record(person, case, "file_added", note=attachment.name, data=_file_data(attachment))
     except Exception:
