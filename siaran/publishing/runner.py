@@ -119,8 +119,11 @@ def sweep(*, now: dt.datetime | None = None, grace: dt.timedelta = dt.timedelta(
         Q(run_after__lte=now - grace) | Q(run_after__isnull=True, updated_at__lte=now - grace)
     )
     lapsed = Q(status="running", lease_until__lte=now)
+    # An unknown job that ran out of attempts waits for a person (_retry): left alone.
+    stopped = Q(status="unknown", run_after__isnull=True, attempts__gte=MAX_ATTEMPTS)
     due = list(
         PublishJob.objects.filter(waiting | lapsed)
+        .exclude(stopped)
         .exclude(connector="manual")
         .filter(case__status="publishing")
         .values_list("pk", flat=True)
