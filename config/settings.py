@@ -205,6 +205,11 @@ SIARAN_CREDENTIALS_KEY = _credentials_key()
 SIARAN_CREDENTIALS_KEY_FROM_ENV = bool(env("SIARAN_CREDENTIALS_KEY"))
 # Seconds a platform may take to answer one request before its outcome is "unknown".
 SIARAN_PUBLISH_TIMEOUT = float(env("SIARAN_PUBLISH_TIMEOUT", "60"))
+# Seconds a worker holds a publish job without showing progress before another may take
+# it over (keep it well above the timeout), and before a failed call's first retry.
+# Only the fault bench shortens them, to see hundreds of dead workers in minutes.
+SIARAN_PUBLISH_LEASE = float(env("SIARAN_PUBLISH_LEASE", "600"))
+SIARAN_PUBLISH_BACKOFF = float(env("SIARAN_PUBLISH_BACKOFF", "30"))
 
 # Notification mail: SMTP through SIARAN_EMAIL_HOST; printed on the console in debug when
 # no host is set; without either, Django's default (SMTP on localhost:25).

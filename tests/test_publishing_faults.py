@@ -218,3 +218,18 @@ def test_the_sweep_gives_a_job_that_lost_its_task_a_new_one(website_job, wordpre
     PublishJob.objects.filter(pk=website_job.pk).update(status="succeeded")
     assert runner.sweep(now=later_on) == []
     assert [args[0] for args in queued] == [website_job.pk, website_job.pk]
+
+
+@pytest.mark.django_db
+def test_the_sweep_leaves_an_unknown_job_that_waits_for_a_person(website_job, wordpress):
+    """Found by the long fault run: a job stopped after its last attempt (outcome still
+    unknown) was run again by every sweep, its attempts climbing past 800."""
+    wordpress.fail(r"/wp/v2/posts$", "status", method="GET", status=503, times=100)
+    PublishJob.objects.filter(pk=website_job.pk).update(
+        status="unknown", attempts=runner.MAX_ATTEMPTS, stage={"slug": "x-s1"}
+    )
+    assert runner.run(website_job.pk) == "stopped"  # the platform cannot tell: a person decides
+    website_job.refresh_from_db()
+    assert website_job.status == "unknown" and website_job.run_after is None
+    assert runner.sweep(now=timezone.now() + dt.timedelta(hours=1)) == []
+    assert len(wordpress.posts) == 0  # and nothing was sent

@@ -20,6 +20,7 @@ import logging
 import random
 import secrets
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -35,10 +36,11 @@ from .rules import problems
 
 logger = logging.getLogger("siaran.publishing")
 
-LEASE = dt.timedelta(minutes=10)  # a claim lapses unless the worker shows progress
-WATCH_GRACE = dt.timedelta(seconds=30)
+# A claim lapses unless the worker shows progress (10 minutes).
+LEASE = dt.timedelta(seconds=settings.SIARAN_PUBLISH_LEASE)
+WATCH_GRACE = dt.timedelta(seconds=min(30.0, settings.SIARAN_PUBLISH_LEASE / 20))
 MAX_ATTEMPTS = 8
-BACKOFF_BASE = 30.0  # seconds before the first retry, doubling each time ...
+BACKOFF_BASE = settings.SIARAN_PUBLISH_BACKOFF  # seconds before the first retry (30), doubling ...
 BACKOFF_CAP = 3600.0  # ... up to an hour
 
 
@@ -117,8 +119,11 @@ def sweep(*, now: dt.datetime | None = None, grace: dt.timedelta = dt.timedelta(
         Q(run_after__lte=now - grace) | Q(run_after__isnull=True, updated_at__lte=now - grace)
     )
     lapsed = Q(status="running", lease_until__lte=now)
+    # An unknown job that ran out of attempts waits for a person (_retry): left alone.
+    stopped = Q(status="unknown", run_after__isnull=True, attempts__gte=MAX_ATTEMPTS)
     due = list(
         PublishJob.objects.filter(waiting | lapsed)
+        .exclude(stopped)
         .exclude(connector="manual")
         .filter(case__status="publishing")
         .values_list("pk", flat=True)

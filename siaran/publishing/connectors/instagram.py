@@ -133,7 +133,8 @@ class Instagram(GraphConnector):
         response = self.request(
             "GET",
             f"/{self.user}/media",
-            params={"fields": "id,caption,permalink,timestamp", "limit": 25},
+            # The latest page the API gives: a busy account may have posted since.
+            params={"fields": "id,caption,permalink,timestamp", "limit": 100},
         )
         for media in response.json().get("data", []):
             when = parse_datetime(media.get("timestamp", "").replace("+0000", "+00:00"))

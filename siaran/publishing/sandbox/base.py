@@ -208,6 +208,13 @@ class Sandbox:
         """A post's permalink shows the post, so the demo's links lead somewhere."""
         return 404, b"not found", {"Content-Type": "text/plain"}
 
+    def held(self) -> list[dict]:
+        """For tests and benches only: every post this sandbox holds, as {"id", "text"}.
+
+        The platform's own record, the truth a fault run counts duplicates and losses by.
+        """
+        raise NotImplementedError
+
     # -- inside ----------------------------------------------------------------------------
 
     def _take_fault(self, method: str, path: str, headers) -> Fault | None:

@@ -189,6 +189,10 @@ class InstagramSandbox(GraphSandbox):
             return 200, {"id": node, "username": self.users[node]}, {}
         return 400, graph_error("Unsupported get request.", 100, 33, "GraphMethodException"), {}
 
+    def held(self) -> list[dict]:
+        with self.lock:
+            return [{"id": m["id"], "text": m["caption"]} for m in self.media]
+
     @staticmethod
     def _public(media: dict) -> dict:
         keys = ("id", "caption", "media_type", "permalink", "timestamp")

@@ -154,6 +154,10 @@ class TikTokSandbox(Sandbox):
             data["publicaly_available_post_id"] = [int(publish["post_id"])]
         return 200, _answer(data), {}
 
+    def held(self) -> list[dict]:
+        with self.lock:
+            return [{"id": p["id"], "text": p["title"]} for p in self.posts]
+
     def page(self, request: Request):
         for post in self.posts:
             if request.path.endswith(f"/video/{post['id']}"):

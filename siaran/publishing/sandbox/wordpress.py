@@ -118,6 +118,13 @@ class WordPressSandbox(Sandbox):
         user, _password = request.basic()
         return 200, {"id": 1, "name": user, "slug": user}, {}
 
+    def held(self) -> list[dict]:
+        with self.lock:
+            return [
+                {"id": str(p["id"]), "text": f"{p['title']['raw']}\n{p['content']['raw']}"}
+                for p in self.posts
+            ]
+
     def page(self, request: Request):
         post_id = request.query.get("p", "")
         for post in self.posts:

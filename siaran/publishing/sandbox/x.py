@@ -152,6 +152,10 @@ class XSandbox(Sandbox):
         refused = self.authorize(request)
         return refused or (200, {"data": self.user}, {})
 
+    def held(self) -> list[dict]:
+        with self.lock:
+            return [{"id": t["id"], "text": t["text_sent"]} for t in self.tweets]
+
     def page(self, request: Request):
         for tweet in self.tweets:
             if request.path.endswith(f"/status/{tweet['id']}"):

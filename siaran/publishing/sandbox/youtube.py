@@ -144,6 +144,13 @@ class YouTubeSandbox(Sandbox):
         item = {"id": "UCsandbox", "snippet": {"title": "Sandbox channel"}}
         return 200, {"items": [item]}, {}
 
+    def held(self) -> list[dict]:
+        with self.lock:
+            return [
+                {"id": v["id"], "text": f"{v['snippet']['title']}\n{v['snippet']['description']}"}
+                for v in self.videos
+            ]
+
     def page(self, request: Request):
         for video in self.videos:
             if request.path == "/watch" and request.query.get("v") == video["id"]:
