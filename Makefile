@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format messages clean chromium bench
+.PHONY: run test lint format messages clean chromium bench bench-faults
 
 # Re-installs when the project's dependencies change.
 $(BIN)/.installed: pyproject.toml tools/make_venv.py
@@ -38,6 +38,11 @@ chromium:
 # BENCH_ARGS=--quick for a short run, BENCH_ARGS="--only monitoring" for the report alone.
 bench: $(BIN)/.installed
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Publishing while 200 workers are killed: duplicates and lost posts, target 0 and 0.
+# FAULTS_ARGS="--kills 20 --jobs 6" for a short run; see bench/README.md.
+bench-faults: $(BIN)/.installed
+	$(BIN)/python bench/publish_faults.py $(FAULTS_ARGS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
