@@ -137,17 +137,18 @@ class Connector:
     def close(self) -> None:
         self.client.close()
 
-    # -- what a platform implements -----------------------------------------------------
+    # -- what a platform implements (every connector module defines both) ---------------
 
     def publish(self, publication: Publication) -> Post:
-        raise NotImplementedError
+        """Send the publication; the post as the platform recorded it."""
+        raise NotImplementedError  # abstract: each platform's connector implements it
 
     def reconcile(self, publication: Publication) -> Post | None:
         """After an unknown outcome: the post if the platform has it, None if it has not.
 
         Raises PublishError when the platform cannot tell now; the job stays unknown.
         """
-        raise NotImplementedError
+        raise NotImplementedError  # abstract: each platform's connector implements it
 
     @classmethod
     def select_media(cls, media: Sequence[MediaFile]) -> list[MediaFile]:
