@@ -235,7 +235,8 @@ TRANSITION_PROFILE = {
     ("siaran/cases/actions.py", "_apply"): "_apply() (UPDATE case, INSERT events)",
     ("siaran/sop/timing.py", "due"): "WorkCalendar.due()",
     ("siaran/orgs/calendar/__init__.py", "calendar_of"): "calendar_of() (kept per process)",
-    ("django_tasks_db/backend.py", "enqueue"): "the step's reminder queued (after COMMIT)",
+    ("siaran/notifications/rules.py", "step_timers"): "the step's reminder and escalation times",
+    ("django_tasks_db/backend.py", "enqueue"): "tasks queued (approval sheet, publication)",
 }
 
 

@@ -84,3 +84,57 @@ def test_step_visits_survive_the_move_to_the_case_row():
     assert (event.lane_id, event.started_at, event.due_at) == ("humas", start, done.due_at)
     assert event.seconds_taken == 2 * 3600
     migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_open_steps_get_their_timers_and_their_queued_reminders_go():
+    """0005: a step change no longer queues its reminder; the open steps get the timers the
+    rules give, and the reminders still waiting in the queue are dropped."""
+    from django_tasks_db.models import DBTaskResult  # its tables stay as they are
+
+    from siaran.notifications.rules import escalation_time, reminder_time
+    from siaran.sop.timing import WorkCalendar
+
+    apps = migrate(
+        [
+            ("cases", "0004_case_status_publishing"),
+            ("orgs", "0002_working_calendar_and_mail_preferences"),
+        ]
+    )
+    Organization = apps.get_model("orgs", "Organization")
+    Person = apps.get_model("orgs", "Person")
+    User = apps.get_model("auth", "User")
+    SopVersion = apps.get_model("orgs", "SopVersion")
+    Case = apps.get_model("cases", "Case")
+    org = Organization.objects.create(slug="x", name="X")
+    person = Person.objects.create(
+        user=User.objects.create(username="x"), organization=org, name="X"
+    )
+    version = SopVersion.objects.create(sop_id="s", sha256="0" * 64, text="")
+    since = dt.datetime(2026, 11, 20, 14, 0, tzinfo=dt.UTC)  # a Friday, 21:00 in Jakarta
+    due = dt.datetime(2026, 11, 23, 7, 0, tzinfo=dt.UTC)  # Monday 14:00 in Jakarta
+    fields = dict(organization=org, sop_version=version, sop_id="s", title="T", created_by=person)
+    running = Case.objects.create(**fields, current_step="produce", current_since=since)
+    Case.objects.filter(pk=running.pk).update(current_due=due)
+    closed = Case.objects.create(**fields, status="published")
+    queued = {}
+    for path in ("step_reminder", "step_escalation", "daily_digest"):
+        queued[path] = DBTaskResult.objects.create(
+            task_path=f"siaran.notifications.tasks.{path}",
+            args_kwargs={"args": [], "kwargs": {}},
+            backend_name="default",
+            run_after=since,
+            exception_class_path="",
+            traceback="",
+        )
+
+    apps = migrate([("cases", "0005_step_timers")])
+    Case = apps.get_model("cases", "Case")
+    running = Case.objects.get(pk=running.pk)
+    calendar = WorkCalendar()  # the demo-less institution keeps the default calendar
+    assert running.remind_at == reminder_time(calendar, since, due)
+    assert running.escalate_at == escalation_time(calendar, due)
+    assert Case.objects.filter(pk=closed.pk, remind_at=None, escalate_at=None).exists()
+    left = DBTaskResult.objects.filter(pk__in=[t.pk for t in queued.values()])
+    assert [t.task_path for t in left] == ["siaran.notifications.tasks.daily_digest"]
+    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from siaran.cases.models import Case
 from siaran.notifications import actions as notify
@@ -124,7 +125,10 @@ def test_the_bell_counts_unread_and_its_page_marks_them_read(client, demo):
 @pytest.mark.django_db
 def test_mark_all_read(client, demo):
     remind("Poster Hari Stroke Sedunia")
-    Case.objects.filter(title="Poster Hari Stroke Sedunia").update(lock_version=99)
+    # A second visit of the same step, with its own reminder time.
+    Case.objects.filter(title="Poster Hari Stroke Sedunia").update(
+        lock_version=99, remind_at=timezone.now()
+    )
     notify.step_remind(case_id=Case.objects.get(title="Poster Hari Stroke Sedunia").pk, visit=99)
     director = Person.objects.get(user__username="rspon-direksi")
     assert director.unread_notifications == 2

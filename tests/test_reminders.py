@@ -12,7 +12,9 @@ from django.core.management import call_command
 from siaran.cases import actions
 from siaran.cases.models import Case
 from siaran.notifications import actions as notify
+from siaran.notifications import tasks
 from siaran.notifications.models import Notification
+from siaran.notifications.rules import escalation_time, reminder_time
 from siaran.orgs import actions as org_actions
 from siaran.orgs import calendar as org_calendar
 from siaran.orgs.models import Person
@@ -37,9 +39,14 @@ def person(username: str) -> Person:
 
 
 def demo_at(moment: dt.datetime) -> None:
-    """`siaran demo` run at `moment`: six cases, each left at a step since then."""
+    """`siaran demo` run at `moment`: six cases, each left at a step since then. The step
+    timers start then too, as `migrate` starts them (it ran before, on the real clock)."""
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.filter(task_path=tasks.step_timers.module_path).delete()
     with time_machine.travel(moment, tick=False):
         call_command("demo", "--no-history", stdout=open(os.devnull, "w"))  # noqa: SIM115
+        notify.step_timers_plan()
 
 
 def work_at(moment: dt.datetime, smtp) -> list:  # noqa: F811
@@ -205,3 +212,66 @@ def test_a_mention_is_on_the_bell_and_in_the_mail_in_the_persons_language(smtp):
     assert mails[0].subject == "[Siaran] Andi Saputra mentioned you"
     assert "Dear dr. Hendra Gunawan" in mails[0].body and "mohon dicek" in mails[0].body
     assert person("rspon-direksi").unread_notifications == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_step_change_sets_its_timers_and_queues_no_task(smtp):  # noqa: F811
+    from django_tasks_db.models import DBTaskResult
+
+    demo_at(at(FRIDAY, 14))
+    promotion = Case.objects.get(title="Promosi Layanan Stroke Center 24 Jam")
+    queued = DBTaskResult.objects.count()
+    with time_machine.travel(at(FRIDAY, 15), tick=False):
+        case = actions.case_decide(
+            person=person("rspon-ipkp"), case_id=promotion.pk, outcome="done"
+        )
+    assert DBTaskResult.objects.count() == queued
+    calendar = org_calendar.calendar_of(case.organization)
+    stored = Case.objects.get(pk=case.pk)
+    assert stored.current_since == at(FRIDAY, 15)
+    assert stored.remind_at == reminder_time(calendar, stored.current_since, stored.current_due)
+    assert stored.escalate_at == escalation_time(calendar, stored.current_due)
+
+
+def timers_queued() -> list[dt.datetime]:
+    from django_tasks_db.models import DBTaskResult
+
+    waiting = DBTaskResult.objects.filter(task_path=tasks.step_timers.module_path, status="READY")
+    return [t.run_after for t in waiting]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_step_timers_come_back_at_the_next_timer_and_at_least_every_minute(smtp):  # noqa: F811
+    from django_tasks_db.models import DBTaskResult
+
+    demo_at(at(FRIDAY, 14))
+    # Poltekkes' "Dies Natalis" waits at "upload" (5 menit): reminded at 14:02:30.
+    assert timers_queued() == [at(FRIDAY, 14, 1)]
+    assert work_at(at(FRIDAY, 14, 1), smtp) == []
+    assert timers_queued() == [at(FRIDAY, 14, 2)]  # a minute on: the next timer is later
+    assert work_at(at(FRIDAY, 14, 2), smtp) == []
+    assert timers_queued() == [at(FRIDAY, 14, 2, 30)]  # the next timer itself
+    reminded = work_at(at(FRIDAY, 14, 2, 30), smtp)
+    assert [m.to for m in about(reminded, "Dies Natalis")] == [
+        ["poltekkes-jkt2-anggota@demo.siaran.id"]
+    ]
+    assert notify.step_timers_plan() is None  # one run waits already: never two
+    # A day on, the finished runs of the day before are removed from the queue.
+    work_at(at(SATURDAY, 15), smtp)
+    finished = DBTaskResult.objects.filter(task_path=tasks.step_timers.module_path)
+    assert [t.finished_at for t in finished.exclude(status="READY")] == [at(SATURDAY, 15)]
+
+
+@pytest.mark.django_db
+def test_the_timers_command_starts_the_chain_once():
+    import io
+
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.filter(task_path=tasks.step_timers.module_path).delete()
+    said = io.StringIO()
+    call_command("notifications", "timers", stdout=said)
+    call_command("notifications", "timers", stdout=said)
+    first, second = said.getvalue().splitlines()
+    assert first.startswith("step timers queued for ") and len(timers_queued()) == 1
+    assert second == "the step timers are already queued"

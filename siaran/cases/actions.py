@@ -26,6 +26,7 @@ from siaran.audit.chain import digest
 from siaran.core.sops import translate
 from siaran.core.sql import Increment, Table
 from siaran.notifications import actions as notifications
+from siaran.notifications.rules import step_timers
 from siaran.orgs.calendar import calendar_of
 from siaran.orgs.models import OrgSop, Person, SopVersion, Unit
 from siaran.orgs.selectors import lanes_from, lanes_of, seats_sql
@@ -520,12 +521,16 @@ def _apply(
     if state.closed or entered:
         step = sop.step(entered[-1]) if entered and not state.closed else None
         calendar = calendar_of(person.organization)  # built once per process and change
+        due = calendar.due(now, step.time) if step else None
+        remind_at, escalate_at = step_timers(calendar, now, due) if step else (None, None)
         values.update(
             current_step=step.id if step else "",
             current_lane=step.lane if step else "",
             current_round=state.visits[step.id] if step else 0,
             current_since=now if step else None,
-            current_due=calendar.due(now, step.time) if step else None,
+            current_due=due,
+            remind_at=remind_at,  # read by the step timers: no task is queued here
+            escalate_at=escalate_at,
             claimed_by_id=None,
         )
     taken = int((now - case.current_since).total_seconds()) if case.current_since else None
@@ -550,8 +555,6 @@ def _apply(
     values["lock_version"] = case.lock_version + 1
     for name, value in values.items():
         setattr(case, name, value)
-    if entered and not state.closed:
-        notifications.step_started(case, calendar)  # its reminder, queued on commit
 
 
 def _event_row(

@@ -37,6 +37,11 @@ class Case(models.Model):
     current_round = models.PositiveIntegerField(default=0)  # 1 the first time, 2 after a rework
     current_since = models.DateTimeField(null=True, blank=True)
     current_due = models.DateTimeField(null=True, blank=True)  # on the institution's calendar
+    # When the open step's lane is reminded, and when its lateness is escalated; each is
+    # cleared once done. Set by the transition itself, so that a step change queues no
+    # task: the step timers (siaran.notifications) read these.
+    remind_at = models.DateTimeField(null=True, blank=True)
+    escalate_at = models.DateTimeField(null=True, blank=True)
     claimed_by = models.ForeignKey(
         Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="claims"
     )
@@ -55,6 +60,15 @@ class Case(models.Model):
                 fields=["organization", "sop_id", "current_lane", "current_due"],
                 condition=models.Q(status="active"),
                 name="open_steps_by_lane",
+            ),
+            # The step timers: what falls due next.
+            models.Index(
+                fields=["remind_at"], condition=models.Q(status="active"), name="cases_remind_at"
+            ),
+            models.Index(
+                fields=["escalate_at"],
+                condition=models.Q(status="active"),
+                name="cases_escalate_at",
             ),
         ]
 

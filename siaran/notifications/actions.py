@@ -2,8 +2,9 @@
 mentions, marking read, and the mail that carries them.
 
 A step visit is named by the case and its `lock_version` while the step is open: every
-transition bumps it, a claim does not. A reminder or escalation whose visit is over
-(the step was finished, the case sent back, withdrawn, cancelled) does nothing.
+transition bumps it, a claim does not. A transition sets the visit's timers on the case
+row (`remind_at`, `escalate_at`); the step timers, a task that runs again and again, tell
+the people whose time has come and clear each timer as it does.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core import mail
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -30,11 +31,10 @@ from siaran.core.site import site_url
 from siaran.orgs.calendar import calendar_of
 from siaran.orgs.models import OrgSop, Person
 from siaran.orgs.selectors import lane_holders
-from siaran.sop.timing import WorkCalendar
 
 from . import tasks
 from .models import Notification
-from .rules import escalation_lane, escalation_time, reminder_time
+from .rules import escalation_lane
 from .templatetags.notifications import notification_subject
 
 log = logging.getLogger(__name__)
@@ -52,28 +52,67 @@ class NotificationError(Exception):
 # -- step visits -----------------------------------------------------------------------
 
 
-def step_started(case: Case, calendar: WorkCalendar) -> None:
-    """Queue the reminder of the step visit `case` has just entered, with its transition.
-    One enqueue per transition: the reminder queues the escalation when it runs."""
-    at = reminder_time(calendar, case.current_since, case.current_due)
-    case_id, visit = case.pk, case.lock_version
-    enqueue_with_change(tasks.step_reminder, case_id, visit, run_after=at)
+# The step timers run at least this often: a step change sets its timers without queueing
+# anything, so a run planned before it must come back soon enough to see them. A step's
+# reminder is at least 2.5 minutes after it starts, so a run a minute later sees it in time
+# and plans the next run for the reminder's own moment.
+TIMERS_INTERVAL = dt.timedelta(minutes=1)
+# Finished runs of the step timers are kept this long in the database queue, then removed.
+TIMERS_KEPT = dt.timedelta(days=1)
+
+
+def step_timers_run(*, now: dt.datetime | None = None) -> int:
+    """Remind and escalate every open step whose time has come (see `Case.remind_at`).
+    Returns how many people were told. One step that fails is logged and tried again on
+    the next run; the others go on."""
+    now = now or timezone.now()
+    told = 0
+    active = Case.objects.filter(status="active")
+    for field, act in (("remind_at", step_remind), ("escalate_at", step_escalate)):
+        due = active.filter(**{f"{field}__lte": now}).order_by(field)
+        for case_id, visit in list(due.values_list("pk", "lock_version")):
+            try:
+                told += act(case_id=case_id, visit=visit, now=now)
+            except Exception:
+                log.exception("step timer of case %s failed; it is tried again", case_id)
+    return told
+
+
+def step_timers_plan(*, now: dt.datetime | None = None, only_if_seen: bool = False):
+    """Queue the next run of the step timers unless the database queue holds one: at the
+    next timer, at most TIMERS_INTERVAL from now. Returns its time, or None. `only_if_seen`:
+    do nothing on a queue this cannot look into."""
+    now = now or timezone.now()
+    queued = _queued(tasks.step_timers)
+    if queued or (queued is None and only_if_seen):
+        return None
+    nearest = Case.objects.filter(status="active").aggregate(
+        remind=Min("remind_at"), escalate=Min("escalate_at")
+    )
+    at = min([now + TIMERS_INTERVAL, *(t for t in nearest.values() if t is not None)])
+    at = max(at, now + dt.timedelta(seconds=1))  # never again within the same run
+    tasks.step_timers.using(run_after=at).enqueue()
+    if queued is False:  # the database queue: forget the runs of yesterday
+        from django_tasks_db.models import DBTaskResult
+
+        DBTaskResult.objects.filter(
+            task_path=tasks.step_timers.module_path,
+            status="SUCCESSFUL",
+            finished_at__lt=now - TIMERS_KEPT,
+        ).delete()
+    return at
 
 
 def step_remind(*, case_id: int, visit: int, now: dt.datetime | None = None) -> int:
     """Tell the people of the step's lane, and whoever stands in for them, that the step is
-    due soon; then queue its escalation for after the due time. Returns how many were told."""
+    due soon. Returns how many were told; 0 when the visit is over or was reminded."""
     now = now or timezone.now()
-    case = _open_visit(case_id, visit)
-    if case is None:
-        return 0
-    organization = case.organization
-    people = lane_holders(organization.pk, case.sop_id, case.current_lane, _day(case, now))
-    at = escalation_time(calendar_of(organization), case.current_due)
     with transaction.atomic():
-        told = _notify(people, case, "reminder", now, visit=visit, lane_id=case.current_lane)
-        enqueue_with_change(tasks.step_escalation, case_id, visit, run_after=at)
-    return told
+        case = _take_timer(case_id, visit, "remind_at")
+        if case is None:
+            return 0
+        people = lane_holders(case.organization_id, case.sop_id, case.current_lane, _day(case, now))
+        return _notify(people, case, "reminder", now, visit=visit, lane_id=case.current_lane)
 
 
 def step_escalate(*, case_id: int, visit: int, now: dt.datetime | None = None) -> int:
@@ -81,18 +120,27 @@ def step_escalate(*, case_id: int, visit: int, now: dt.datetime | None = None) -
     from siaran.cases.definitions import definition
 
     now = now or timezone.now()
-    case = _open_visit(case_id, visit)
-    if case is None:
-        return 0
-    chosen = (
-        OrgSop.objects.filter(organization_id=case.organization_id, sop_id=case.sop_id)
-        .values_list("escalation_lane", flat=True)
-        .first()
-    )
-    lane = escalation_lane(definition(case.sop_version), case.current_step, chosen or "")
-    people = lane_holders(case.organization_id, case.sop_id, lane, _day(case, now))
     with transaction.atomic():
+        case = _take_timer(case_id, visit, "escalate_at")
+        if case is None:
+            return 0
+        chosen = (
+            OrgSop.objects.filter(organization_id=case.organization_id, sop_id=case.sop_id)
+            .values_list("escalation_lane", flat=True)
+            .first()
+        )
+        lane = escalation_lane(definition(case.sop_version), case.current_step, chosen or "")
+        people = lane_holders(case.organization_id, case.sop_id, lane, _day(case, now))
         return _notify(people, case, "escalation", now, visit=visit, lane_id=case.current_lane)
+
+
+def _take_timer(case_id: int, visit: int, field: str) -> Case | None:
+    """Clear a timer of an open step visit, in the caller's transaction; the case if it was
+    set. Of two runs that race for it (or a run that repeats), one gets the case."""
+    timer = Case.objects.filter(pk=case_id, lock_version=visit, status="active")
+    if not timer.exclude(**{field: None}).update(**{field: None}):
+        return None
+    return _open_visit(case_id, visit)
 
 
 def _open_visit(case_id: int, visit: int) -> Case | None:

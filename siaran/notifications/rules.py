@@ -36,6 +36,13 @@ def escalation_time(calendar: WorkCalendar, due: dt.datetime) -> dt.datetime:
     return calendar.after(due, ESCALATION_GRACE)
 
 
+def step_timers(
+    calendar: WorkCalendar, start: dt.datetime, due: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
+    """The reminder and escalation times of a step visit that started at `start`."""
+    return reminder_time(calendar, start, due), escalation_time(calendar, due)
+
+
 def supervisor_lane(sop: Sop, step_id: str) -> str:
     """The lane that supervises a step: the lane of the next review step after it in the
     SOP's order (the reviewer who waits for its work); for a step after the last review

@@ -8,19 +8,15 @@ from django_tasks import task
 
 
 @task()
-def step_reminder(case_id: int, visit: int) -> int:
-    """A step is due soon: tell its lane, then queue the escalation."""
+def step_timers() -> int:
+    """Remind and escalate the steps whose time has come; then plan the next run, so the
+    chain goes on by itself (`migrate` starts it on the database queue)."""
     from . import actions
 
-    return actions.step_remind(case_id=case_id, visit=visit)
-
-
-@task()
-def step_escalation(case_id: int, visit: int) -> int:
-    """A step is overdue: tell the escalation lane."""
-    from . import actions
-
-    return actions.step_escalate(case_id=case_id, visit=visit)
+    try:
+        return actions.step_timers_run()
+    finally:  # a run that fails must not end the chain
+        actions.step_timers_plan()
 
 
 @task()

@@ -33,18 +33,23 @@ def calendar_of(organization) -> WorkCalendar:
     from siaran.orgs.models import Holiday
 
     days = Holiday.objects.filter(organization_id=organization.pk).values_list("date", flat=True)
-    calendar = WorkCalendar(
-        zone=organization.time_zone,
-        workdays=workdays_of(organization.workdays),
-        opens=organization.opens,
-        closes=organization.closes,
-        holidays=frozenset(days),
-    )
+    calendar = calendar_from(organization, days)
     with _lock:
         current = _built.get(organization.pk)
         if current is None or current[0] <= version:  # never replace a newer one
             _built[organization.pk] = (version, calendar)
     return calendar
+
+
+def calendar_from(organization, holidays) -> WorkCalendar:
+    """The calendar an institution's row and its holiday dates describe."""
+    return WorkCalendar(
+        zone=organization.time_zone,
+        workdays=workdays_of(organization.workdays),
+        opens=organization.opens,
+        closes=organization.closes,
+        holidays=frozenset(holidays),
+    )
 
 
 def workdays_of(digits: str) -> tuple[int, ...]:
