@@ -291,12 +291,17 @@ def test_publish_jobs_run_on_the_database_task_worker(people, by_hand_except_web
     humas = people["humas"]
     case = at_publish_step(humas)
     case_actions.case_decide(person=humas, case_id=case.pk, outcome="publish", channels=["website"])
-    queued = DBTaskResult.objects.filter(task_path="siaran.publishing.tasks.publish_job_run")
-    (task,) = [t for t in queued if t.args_kwargs["args"] == [jobs(case)["website"].pk]]
+    # One task for the publication, whatever its channels; it queues each job's run.
+    queued = DBTaskResult.objects.filter(task_path="siaran.publishing.tasks.publish_jobs_start")
+    (task,) = [t for t in queued if t.args_kwargs["args"] == [[jobs(case)["website"].pk]]]
     call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0")
     case.refresh_from_db()
     assert case.status == "published" and len(wordpress.posts) == 1
     assert DBTaskResult.objects.get(pk=task.pk).status == "SUCCESSFUL"
+    runs = DBTaskResult.objects.filter(task_path="siaran.publishing.tasks.publish_job_run")
+    runs = [t for t in runs if t.args_kwargs["args"] == [jobs(case)["website"].pk]]
+    # The run that posted, and the one that would look again had its worker died.
+    assert sorted(t.status for t in runs) == ["READY", "SUCCESSFUL"]
 
 
 @pytest.mark.django_db

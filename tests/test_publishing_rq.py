@@ -112,9 +112,11 @@ def test_a_scheduled_post_waits_for_its_time_on_rq(demo, website, rq_settings, t
         person=humas, case_id=case.pk, outcome="publish", channels=["website"], at=at
     )
     queue = django_rq.get_queue("default")
-    assert queue.count == 0 and ScheduledJobRegistry(queue=queue).count == 1
+    # The publication's one task, which queues the job's run for its time.
+    assert queue.count == 1 and ScheduledJobRegistry(queue=queue).count == 0
     early = rq_worker(rq_settings, tmp_path)
     assert early.returncode == 0, early.stderr
+    assert queue.count == 0 and ScheduledJobRegistry(queue=queue).count == 1
     assert website.posts == [] and PublishJob.objects.get(case=case).status == "queued"
     time.sleep(max(0.0, (at - timezone.now()).total_seconds()) + 1)
     due = rq_worker(rq_settings, tmp_path)

@@ -665,21 +665,31 @@ def case_publishing_event(
     note: str = "",
     status: str | None = None,
     locked: dict | None = None,
+    case: Case | None = None,
 ) -> None:
     """Add a publishing event to the case's timeline (its audit chain), and set its status
     when given. `outcome` holds the channel.
 
-    In the caller's transaction. The case row is locked first (or was, and `locked`
+    In the caller's transaction. Either `case` is the case as the caller read it, and the
+    event is written only if the case has not moved on since, as a transition is (and
+    `case` follows the change); or the case row is locked first (or was, and `locked`
     holds its `status`), so that two workers' events take turns in the chain.
     """
-    if locked is None:
-        locked = Case.objects.select_for_update().filter(pk=case_id).values("status").get()
-    case = Case.objects.only("pk", "last_event", "last_hash").get(pk=case_id)
+    lock_version = None
+    if case is not None:
+        current, lock_version = case.status, case.lock_version
+    else:
+        if locked is None:
+            locked = Case.objects.select_for_update().filter(pk=case_id).values("status").get()
+        current = locked["status"]
+        case = Case.objects.only("pk", "last_event", "last_hash").get(pk=case_id)
     values: dict = {"updated_at": now}
-    if status and status != locked["status"]:
+    if status and status != current:
         values.update(status=status, lock_version=Increment)
     row = _event_row(case, kind, now, actor=person, on_behalf=on_behalf, outcome=channel, note=note)
-    _append(case, [row], values)
+    _append(case, [row], values, lock_version=lock_version)
+    if lock_version is not None and "status" in values:
+        case.status, case.lock_version = status, lock_version + 1
 
 
 def case_publication_finish(*, case_id: int, person: Person, now: dt.datetime) -> Case:

@@ -22,6 +22,7 @@ from siaran.cases.actions import ActionError, case_publication_finish, case_publ
 from siaran.cases.definitions import definition
 from siaran.cases.models import Case, CaseEvent
 from siaran.cases.selectors import visible_cases
+from siaran.core.queue import enqueue_with_change
 from siaran.orgs.models import Person
 from siaran.orgs.selectors import lanes_of
 from siaran.sop.model import PLATFORMS
@@ -71,11 +72,14 @@ def publication_start(
             return case_publication_finish(case_id=case.pk, person=person, now=now)
     version = case.versions.order_by("-number").first()
     media = [MediaFile(a) for a in version.media.order_by("pk")]
-    accounts = {a.channel: a for a in ChannelAccount.objects.filter(organization=case.organization)}
+    accounts = ChannelAccount.objects.filter(organization_id=case.organization_id)
+    accounts = {a.channel: a for a in accounts}
+    # A case still `active` has never started publishing: it has no jobs, and no worker
+    # touches it yet, so the case's own conditional UPDATE (below, first of the writes)
+    # is guard enough. A retry holds the row, as the workers settling its jobs do.
+    first = case.status == "active"
     with transaction.atomic():
-        locked = case_lock(case.pk, case.lock_version)
-        # A case still `active` has never started publishing: it has no jobs to read.
-        first = locked["status"] == "active"
+        locked = None if first else case_lock(case.pk, case.lock_version)
         jobs = {} if first else {j.channel: j for j in PublishJob.objects.filter(case=case)}
         new, retried = [], []
         for channel in chosen:
@@ -94,9 +98,6 @@ def publication_start(
                 "already_publishing",
                 _("Every chosen channel is already published or on its way."),
             )
-        PublishJob.objects.bulk_create(new)
-        for job in retried:
-            job.save()
         started = new + retried
         case_publishing_event(
             case_id=case.pk,
@@ -107,15 +108,16 @@ def publication_start(
             note=", ".join(j.channel for j in started),
             status="publishing",
             locked=locked,
+            case=case if first else None,
         )
-        for job in started:
-            if job.status == "queued" and job.connector != "manual":
-                transaction.on_commit(
-                    lambda job=job: tasks.enqueue(job.pk, job.run_after), robust=True
-                )
-    if case.status != "publishing":
-        case.status, case.lock_version = "publishing", case.lock_version + 1
-    case.last_event += 1
+        PublishJob.objects.bulk_create(new)
+        for job in retried:
+            job.save()
+        sent = [j.pk for j in started if j.status == "queued" and j.connector != "manual"]
+        if sent:  # one task, whatever the number of channels: it queues each job's run
+            enqueue_with_change(tasks.publish_jobs_start, sent)
+    if not first:  # the event was written on a copy read under the lock
+        case.last_event += 1
     return case
 
 
