@@ -31,7 +31,6 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
 from siaran.cases import actions
-from siaran.cases.definitions import pin
 from siaran.cases.models import Case, CaseEvent
 from siaran.cases.selectors import open_tasks
 from siaran.core import sops
@@ -466,7 +465,7 @@ def bulk_load(world: World, count: int, rng: random.Random) -> list[int]:
     """`count` RSPON cases with RUNS_PER_CASE finished step rows each; a tenth still running
     (their open step is on the case row, as the app keeps it)."""
     sop = sops.find(SOP_ID)
-    version = pin(SOP_ID)
+    version = Case.objects.filter(sop_id=SOP_ID).latest("pk").sop_version  # the walk's
     lanes = {step.id: step.lane for step in sop.steps}
     outcomes = {step: outcome for step, _lane, outcome in world.path}
     history = [step for step, _lane, _outcome in world.path]

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from siaran.archive import hooks as archive_hooks
 from siaran.audit.chain import digest
+from siaran.core import sops
 from siaran.core.sops import translate
 from siaran.core.sql import Increment, Table
 from siaran.notifications import actions as notifications
@@ -35,7 +36,7 @@ from siaran.sop import engine
 from siaran.sop.engine import Actor, CaseState, Refused, Transition
 from siaran.sop.model import PUBLISH, Sop
 
-from .definitions import definition, definition_of, pin
+from .definitions import definition, definition_of
 from .models import Attachment, Case, CaseEvent, Comment, ContentVersion, SeenVersion
 from .selectors import can_see, visible_cases
 
@@ -115,7 +116,7 @@ def case_start(
         raise ActionError(
             ActionError.NOT_FOUND, "unknown_sop", _("Your institution does not run this SOP.")
         )
-    version = pin(sop_id)
+    version = _pin(sop_id)
     if version is None:
         raise ActionError(ActionError.NOT_FOUND, "unknown_sop", _("This SOP is not available."))
     sop = definition(version)
@@ -448,6 +449,18 @@ def _load_case_sql(seats: str) -> str:
         f" LEFT JOIN ({seats}) s ON s.sop_id = c.sop_id"
         " WHERE c.id = %s AND c.organization_id = %s"
     )
+
+
+def _pin(sop_id: str) -> SopVersion | None:
+    """The stored version of the SOP as the deployment has it now, stored if new: a case
+    runs on it to the end, whatever later becomes of the SOP's file."""
+    text = sops.catalog().texts.get(sop_id)
+    if text is None:
+        return None
+    version, _created = SopVersion.objects.get_or_create(
+        sha256=SopVersion.digest(text), defaults={"sop_id": sop_id, "text": text}
+    )
+    return version
 
 
 def _load_case_at_work(person: Person, case_id: int) -> tuple[Case, CaseState]:

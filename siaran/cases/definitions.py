@@ -1,23 +1,12 @@
-"""Pinned SOP versions: the exact definition a case started on, read once per process."""
+"""Pinned SOP versions: the exact definition a case started on, read once per process.
+
+A version is stored (pinned) by `siaran.cases.actions` when a case starts."""
 
 from __future__ import annotations
 
-from siaran.core import sops
 from siaran.orgs.models import SopVersion
 from siaran.sop.load import load_text
 from siaran.sop.model import Sop
-
-
-def pin(sop_id: str) -> SopVersion | None:
-    """The stored version of the SOP as the deployment has it now."""
-    text = sops.catalog().texts.get(sop_id)
-    if text is None:
-        return None
-    version, _created = SopVersion.objects.get_or_create(
-        sha256=SopVersion.digest(text), defaults={"sop_id": sop_id, "text": text}
-    )
-    return version
-
 
 _parsed: dict[str, Sop] = {}  # sha256 -> definition; a version's text never changes
 
