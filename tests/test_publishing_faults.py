@@ -35,6 +35,21 @@ def website_job(demo, wordpress, settings):
     return PublishJob.objects.get(case=case, channel="website")
 
 
+def told(job: PublishJob, what: str = "person") -> list[tuple[str, str]]:
+    """Who learned of the job's post (or the kind), and the sentence, in Indonesian."""
+    from django.utils import translation
+
+    from siaran.notifications.models import Notification
+    from siaran.notifications.templatetags.notifications import notification_text
+
+    notes = Notification.objects.filter(case_id=job.case_id, kind__startswith="post_")
+    with translation.override("id"):
+        return [
+            (n.kind if what == "kind" else n.person.user.username, notification_text(n))
+            for n in notes.select_related("person__user", "case")
+        ]
+
+
 def later(job: PublishJob) -> dt.datetime:
     job.refresh_from_db()
     return job.run_after + dt.timedelta(seconds=1)
@@ -121,6 +136,13 @@ def test_transient_errors_back_off_exponentially_and_then_give_up(website_job, w
         delays.append((website_job.run_after - now).total_seconds())
         now = website_job.run_after + dt.timedelta(seconds=1)
     assert result == "failed" and website_job.error_code == "gave_up"
+    assert told(website_job) == [
+        (
+            "poltekkes-jkt2-anggota",
+            f'Unggahan "{website_job.case.title}" di Situs web gagal. Buka kasusnya untuk melihat'
+            " sebabnya, lalu coba lagi atau unggah secara manual.",
+        )
+    ]
     assert len(delays) == runner.MAX_ATTEMPTS - 1
     for attempt, delay in enumerate(delays, 1):
         ceiling = min(runner.BACKOFF_CAP, runner.BACKOFF_BASE * 2 ** (attempt - 1))
@@ -231,5 +253,7 @@ def test_the_sweep_leaves_an_unknown_job_that_waits_for_a_person(website_job, wo
     assert runner.run(website_job.pk) == "stopped"  # the platform cannot tell: a person decides
     website_job.refresh_from_db()
     assert website_job.status == "unknown" and website_job.run_after is None
+    assert [kind for kind, _text in told(website_job, "kind")] == ["post_unknown"]
     assert runner.sweep(now=timezone.now() + dt.timedelta(hours=1)) == []
     assert len(wordpress.posts) == 0  # and nothing was sent
+    assert len(told(website_job)) == 1  # told once

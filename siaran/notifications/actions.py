@@ -172,6 +172,20 @@ def mentions_notify(*, comment: Comment, people: list[Person]) -> int:
     )
 
 
+# -- posts -----------------------------------------------------------------------------
+
+
+def post_trouble(*, case_id: int, channel: str, kind: str, started_by_id: int, now) -> int:
+    """Tell whoever pressed publish, and the people of the publish step's lane, that a
+    channel's post failed (`post_failed`: retry it or post it by hand) or could not be
+    confirmed (`post_unknown`: look on the platform first). In the caller's transaction."""
+    case = Case.objects.select_related("organization", "sop_version").get(pk=case_id)
+    people = lane_holders(case.organization_id, case.sop_id, case.current_lane, _day(case, now))
+    if all(p.pk != started_by_id for p in people):
+        people.append(Person.objects.select_related("user").get(pk=started_by_id))
+    return _notify(people, case, kind, now, text=channel)
+
+
 # -- creating, reading -----------------------------------------------------------------
 
 
@@ -190,7 +204,7 @@ def _notify(
     their unread counts, and have them mailed. Returns how many were created."""
     if not people:
         return 0
-    if kind != "mention":
+    if kind in ("reminder", "escalation"):
         text = _activity(case)
     rows = {
         p.pk: Notification(

@@ -1,4 +1,5 @@
-"""What a person is told: a step due soon, a step overdue, a mention in a comment."""
+"""What a person is told: a step due soon, a step overdue, a mention in a comment, a post
+that failed or could not be confirmed."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +11,8 @@ KINDS = [
     ("reminder", _("reminder")),
     ("escalation", _("escalation")),
     ("mention", _("mention")),
+    ("post_failed", _("post failed")),
+    ("post_unknown", _("post unconfirmed")),
 ]
 
 
@@ -26,7 +29,8 @@ class Notification(models.Model):
     actor = models.ForeignKey(
         Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )  # who mentioned
-    text = models.TextField(blank=True)  # the step's activity, or the comment mentioning
+    # The step's activity, the comment mentioning, or the channel of a post.
+    text = models.TextField(blank=True)
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
     mailed_at = models.DateTimeField(null=True, blank=True)  # sent alone or in a digest

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from siaran.cases.models import Attachment
+from siaran.notifications import actions as notifications
 
 from . import actions, crypto, tasks
 from .connectors import OutcomeUnknown, Post, Publication, PublishError, connector_class
@@ -271,21 +272,35 @@ def _fail(job: PublishJob, claim: Claim, error: PublishError, now: dt.datetime) 
         actions.channel_event(job, "channel_failed", now=now)
         if error.code in ("token_rejected", "token_expired") and job.account is not None:
             actions.account_rejected(job.account, error.detail or error.code, now=now)
+        _tell(job, "post_failed", now)
     return "failed"
+
+
+def _tell(job: PublishJob, kind: str, now: dt.datetime) -> None:
+    """Whoever pressed publish and the publish step's lane learn that a post needs them."""
+    notifications.post_trouble(
+        case_id=job.case_id,
+        channel=job.channel,
+        kind=kind,
+        started_by_id=job.started_by_id,
+        now=now,
+    )
 
 
 def _retry(job: PublishJob, claim: Claim, error: PublishError, status: str, now) -> str:
     if job.attempts >= MAX_ATTEMPTS:
         if status == "unknown":
             # Still not known whether it was posted: it waits for a person, never resent.
-            claim.write(
-                status="unknown",
-                error_code="unknown",
-                error_detail=error.detail,
-                claim="",
-                lease_until=None,
-                run_after=None,
-            )
+            with transaction.atomic():
+                if claim.write(
+                    status="unknown",
+                    error_code="unknown",
+                    error_detail=error.detail,
+                    claim="",
+                    lease_until=None,
+                    run_after=None,
+                ):
+                    _tell(job, "post_unknown", now)
             return "stopped"
         error = PublishError("gave_up", error.detail, permanent=True, response=error.response)
         return _fail(job, claim, error, now)

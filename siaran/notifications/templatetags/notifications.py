@@ -10,7 +10,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from siaran.core import sops
-from siaran.core.templatetags.siaran import lane_name, localized
+from siaran.core.templatetags.siaran import lane_name, localized, platform_label
 
 register = template.Library()
 
@@ -31,6 +31,24 @@ def notification_text(note, zone: str = "") -> str:
             )
             % values
         )
+    if note.kind == "post_failed":
+        values["channel"] = platform_label(note.text)
+        return (
+            gettext(
+                'The post of "%(case)s" on %(channel)s failed. Open the case to see why,'
+                " then try again or post it by hand."
+            )
+            % values
+        )
+    if note.kind == "post_unknown":
+        values["channel"] = platform_label(note.text)
+        return (
+            gettext(
+                'Siaran could not confirm whether "%(case)s" was posted on %(channel)s.'
+                " Look on the platform before anything is sent again."
+            )
+            % values
+        )
     values["actor"] = note.actor.name if note.actor else "?"
     values["text"] = note.text
     return gettext('%(actor)s mentioned you on "%(case)s": %(text)s') % values
@@ -42,6 +60,8 @@ def notification_subject(note) -> str:
         return gettext("[Siaran] Reminder: %(case)s") % {"case": note.case.title}
     if note.kind == "escalation":
         return gettext("[Siaran] Overdue: %(case)s") % {"case": note.case.title}
+    if note.kind in ("post_failed", "post_unknown"):
+        return gettext("[Siaran] Publishing needs you: %(case)s") % {"case": note.case.title}
     return gettext("[Siaran] %(actor)s mentioned you") % {
         "actor": note.actor.name if note.actor else "?"
     }
