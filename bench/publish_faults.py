@@ -4,14 +4,15 @@
                                              [--seed 1] [--limit 1800] [--name publish-faults]
 
 On a fresh SQLite database (a temporary SIARAN_DATA_DIR, `migrate`, `siaran demo`), the
-sandboxes of WordPress, Instagram, X, YouTube and TikTok run in this process with faults
-switched on (timeouts after the platform took the post, dropped connections, 429s with
-Retry-After, 503s). Cases of both demo institutions are walked to their publish step and
-published: Poltekkes to its website, Instagram and TikTok (and YouTube for two cases, its
-daily quota being six uploads), RSPON to X and Instagram. Then real `siaran db_worker`
-processes are started and killed with SIGKILL at random moments (seeded), `--workers` at
-a time, until `--kills` workers have died, with `runner.sweep` every two seconds as an
-operator's timer runs `siaran publish_sweep`. A last worker is then left to finish.
+sandboxes of WordPress, Instagram, X, YouTube, TikTok and Facebook run in this process with
+faults switched on (timeouts after the platform took the post, dropped connections, 429s
+with Retry-After, 503s). Cases of both demo institutions are walked to their publish step
+and published: Poltekkes to its website, Instagram and TikTok (and YouTube for two cases,
+its daily quota being six uploads), RSPON to X, Instagram and Facebook. Then real
+`siaran db_worker` processes are started and killed with SIGKILL at random moments
+(seeded), `--workers` at a time, until `--kills` workers have died, with `runner.sweep`
+every two seconds as an operator's timer runs `siaran publish_sweep`. A last worker is
+then left to finish.
 
 The truth is what the sandboxes hold (`Sandbox.held`), matched to jobs by a mark in each
 case's text:
@@ -49,7 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 MARK = re.compile(r"#fault(\d+)x")
-PLATFORMS = ("wordpress", "instagram", "x", "youtube", "tiktok")
+PLATFORMS = ("wordpress", "instagram", "x", "youtube", "tiktok", "facebook")
 YOUTUBE_CASES = 2  # Siaran's own ledger allows six uploads a day; killed runs spend some
 SETTINGS = {
     "SIARAN_PUBLISH_TIMEOUT": "1.5",
@@ -200,6 +201,11 @@ def inject_faults(sandboxes: dict, times: int) -> dict:
             (r"/video/init/$", "status", busy),
             (r"/status/fetch/$", "status", {"status": 503, "times": times}),
         ],
+        "facebook": [
+            (r"/photos$", "accept_then_hang", slow),
+            (r"/photos$", "accept_then_drop", {"times": times}),
+            (r"/photos$", "status", busy),
+        ],
     }
     for name, faults in plan.items():
         for path, kind, options in faults:
@@ -231,7 +237,7 @@ def make_cases(sandboxes: dict, count: int) -> list:
             ("tiktok", "tiktok"),
             ("youtube", "youtube"),
         ],
-        "rspon": [("x", "x"), ("instagram", "instagram")],
+        "rspon": [("x", "x"), ("instagram", "instagram"), ("facebook", "facebook")],
     }
     for org, channels in accounts.items():
         for channel, connector in channels:
@@ -270,7 +276,7 @@ def make_cases(sandboxes: dict, count: int) -> list:
             upload=SimpleUploadedFile("poster.jpg", poster.getvalue(), "image/jpeg"),
         )
         if org == "rspon":
-            channels = ["x", "instagram"]
+            channels = ["x", "instagram", "facebook"]
         else:
             video = folder / f"video-{number}.mp4"
             write_video(video, 256 * 1024)

@@ -148,10 +148,13 @@ class Facebook(GraphConnector):
                 return Post(stage["video_id"], self._permalink(stage["video_id"]), body)
             return None
         since = publication.since - dt.timedelta(minutes=5)
+        # The newest 100, not the default 25: on a busy Page the post may be further down
+        # by the time the outcome is asked for (as Instagram's reconcile, found by the
+        # long fault run).
         response = self.request(
             "GET",
             f"/{self.page}/feed",
-            params={"fields": "id,message,created_time,permalink_url", "limit": 25},
+            params={"fields": "id,message,created_time,permalink_url", "limit": 100},
         )
         for post in response.json().get("data", []):
             when = parse_datetime((post.get("created_time") or "").replace("+0000", "+00:00"))

@@ -212,10 +212,8 @@ class Sandbox:
         """For tests and benches only: every post this sandbox holds, as {"id", "text"}.
 
         The platform's own record, the truth a fault run counts duplicates and losses by.
-        Every sandbox but Facebook's has it (its videos are kept apart from its posts), so
-        the fault run leaves Facebook out.
         """
-        raise NotImplementedError  # each sandbox implements it; Facebook's does not yet
+        raise NotImplementedError  # the interface: every sandbox implements it
 
     # -- inside ----------------------------------------------------------------------------
 

@@ -137,6 +137,17 @@ class FacebookSandbox(GraphSandbox):
             return 200, {"success": True}, {}
         return 400, graph_error("Invalid upload_phase", 100), {}
 
+    def held(self) -> list[dict]:
+        """The Page's feed posts (a photo post among them), and its published videos."""
+        with self.lock:
+            held = [{"id": p["id"], "text": p["message"]} for p in self.posts]
+            held += [
+                {"id": v["id"], "text": v.get("description", "")}
+                for v in self.videos.values()
+                if v["published"]
+            ]
+            return held
+
     def node(self, request: Request, node: str):
         refused = self.authorize(request)
         if refused:
