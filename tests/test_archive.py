@@ -61,7 +61,12 @@ def test_the_export_holds_everything_the_archive_has(client, demo):
         f"files/001-{poster.name}",
         "manifest.json",
     }
-    assert names == expected
+    # Each post the demo made by hand, with its screenshot as proof.
+    hand = case.publish_jobs.exclude(proof="")
+    expected |= {f"proofs/{job.channel}{job.proof_extension}" for job in hand}
+    assert hand.count() == len(case.channels) and names == expected
+    for job in hand:
+        assert archive.read(f"proofs/{job.channel}{job.proof_extension}") == job.proof.read()
     # The sheet inside is the one issued, naming every reviewer.
     text = pdf_text(archive.read(f"approval-sheets/{sheet.code}.pdf"))
     assert "Dr. Ratna Sari" in text and "NIP. 198001012005010001" in text
@@ -86,6 +91,7 @@ def test_the_export_holds_everything_the_archive_has(client, demo):
     )
     assert sorted(row["channel"] for row in links) == sorted(case.channels)
     assert all(row["url"] == f"https://demo.siaran.id/{row['channel']}/{case.pk}" for row in links)
+    assert all(row["proof"].startswith(f"proofs/{row['channel']}.") for row in links)
     assert json.loads(archive.read("published_links.json")) == links
     about = json.loads(archive.read("case.json"))
     assert about["sop"]["number"] == "OT.02.02/F.XXXIV/0764/2025"

@@ -9,6 +9,7 @@ contents (README.txt inside says the same):
     timeline.csv, timeline.json     every start, decision, send-back and end
     comments.json                   the comments
     published_links.csv, .json      where the content was published
+    proofs/<channel>.<ext>          the screenshot proving each post made by hand
     approval-sheets/<code>.pdf      every approval sheet issued, and approval-sheets.json
     versions/v<n>/content.json      each content version, its digest and its media
     files/<n>-<name>                every file once: media, letters, consents
@@ -41,19 +42,33 @@ CHUNK = 2**20
 # Already compressed: stored as they are, so a video is not squeezed for nothing.
 STORED_TYPES = ("image/", "video/", "application/pdf")
 
-PUBLISHED_LINK_FIELDS = ["channel", "account", "url", "post_id", "published_at", "published_by"]
+PUBLISHED_LINK_FIELDS = [
+    "channel",
+    "account",
+    "url",
+    "post_id",
+    "published_at",
+    "published_by",
+    "proof",
+]
 
 
-def published_links(case: Case) -> list[dict]:
-    """Where the case's content was published, one row per post (PUBLISHED_LINK_FIELDS):
-    each channel published through its platform or recorded by hand."""
+def _published_jobs(case: Case) -> list:
     from siaran.publishing.models import PublishJob
 
-    jobs = (
-        PublishJob.objects.filter(case=case, published_at__isnull=False)
-        .select_related("account", "started_by", "done_by")
-        .order_by("published_at", "pk")
-    )
+    jobs = PublishJob.objects.filter(case=case, published_at__isnull=False)
+    jobs = jobs.select_related("account", "started_by", "done_by")
+    return list(jobs.order_by("published_at", "pk"))
+
+
+def _proof_path(job) -> str:
+    """Where a post made by hand keeps its screenshot in the ZIP; "" without one."""
+    return f"proofs/{job.channel}{job.proof_extension}" if job.proof else ""
+
+
+def published_links(jobs: list) -> list[dict]:
+    """Where the case's content was published, one row per post (PUBLISHED_LINK_FIELDS):
+    each channel published through its platform or recorded by hand, with its proof."""
     return [
         {
             "channel": job.channel,
@@ -62,6 +77,7 @@ def published_links(case: Case) -> list[dict]:
             "post_id": job.platform_id,
             "published_at": job.published_at.isoformat(),
             "published_by": (job.done_by or job.started_by).name,
+            "proof": _proof_path(job),
         }
         for job in jobs
     ]
@@ -114,6 +130,7 @@ class _Plan:
         for sheet in self.sheets:
             if sheet.document_id:
                 self.paths[sheet.document_id] = f"approval-sheets/{sheet.code}.pdf"
+        self.published = _published_jobs(case)
         self.manifest: list[dict] = []
 
     # -- writing
@@ -125,7 +142,14 @@ class _Plan:
                 self._add_bytes(archive, name, data)
                 yield sink.take()
             for file in self.files:
-                yield from self._add_file(archive, sink, file)
+                yield from self._add_file(
+                    archive, sink, self.paths[file.pk], file.file, file.uploaded_at, file
+                )
+            for job in self.published:
+                if job.proof:
+                    yield from self._add_file(
+                        archive, sink, _proof_path(job), job.proof, job.published_at
+                    )
             self._add_bytes(archive, "manifest.json", _json(self.manifest_document()))
         yield sink.take()
 
@@ -139,17 +163,23 @@ class _Plan:
             {"path": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
         )
 
-    def _add_file(self, archive: zipfile.ZipFile, sink: _Sink, file: Attachment):
-        name = self.paths[file.pk]
-        info = self._info(name, file.uploaded_at)
-        info.file_size = file.size  # tells zipfile ahead whether the entry needs ZIP64
-        stored = file.content_type.startswith(STORED_TYPES)
-        info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+    def _add_file(self, archive, sink: _Sink, name: str, stored, when, file=None):
+        """A stored file as entry `name`, streamed; `file`, the attachment it is, says its
+        size, type and recorded SHA-256 (a proof screenshot has none of these)."""
+        info = self._info(name, when)
+        if file is not None:
+            info.file_size = file.size  # tells zipfile ahead whether the entry needs ZIP64
+        # Media are compressed already; a proof is a screenshot (JPEG, PNG or WebP).
+        media = file is None or file.content_type.startswith(STORED_TYPES)
+        info.compress_type = zipfile.ZIP_STORED if media else zipfile.ZIP_DEFLATED
         digest, size = hashlib.sha256(), 0
         try:
-            source = file.file.open("rb")
+            source = stored.open("rb")
         except OSError:
-            self.manifest.append({"path": name, "missing": True, "recorded_sha256": file.sha256})
+            entry = {"path": name, "missing": True}
+            if file is not None:
+                entry["recorded_sha256"] = file.sha256
+            self.manifest.append(entry)
             return
         with source, archive.open(info, "w") as target:
             while chunk := source.read(CHUNK):
@@ -158,7 +188,7 @@ class _Plan:
                 target.write(chunk)
                 yield sink.take()
         entry = {"path": name, "size": size, "sha256": digest.hexdigest()}
-        if entry["sha256"] != file.sha256:  # the stored file is not what was uploaded
+        if file is not None and entry["sha256"] != file.sha256:  # not what was uploaded
             entry["recorded_sha256"] = file.sha256
         self.manifest.append(entry)
         yield sink.take()
@@ -167,7 +197,7 @@ class _Plan:
 
     def documents(self) -> list[tuple[str, bytes]]:
         events = self.timeline()
-        links = published_links(self.case)
+        links = published_links(self.published)
         return [
             ("README.txt", README.encode("utf-8")),
             ("case.json", _json(self.case_document())),
@@ -372,6 +402,7 @@ case.json                    the case, its SOP, retention, consent and record lo
 timeline.csv, timeline.json  every start, decision, send-back and end, with who and when
 comments.json                the comments
 published_links.csv, .json   where the content was published
+proofs/                      the screenshot proving each post made by hand
 approval-sheets/             every approval sheet issued (PDF); approval-sheets.json lists
                              them, with whether each still matched the archive at export
 versions/v<n>/content.json   each content version: its text, its media, its SHA-256
