@@ -16,21 +16,24 @@ def migrate(target):
     return executor.loader.project_state(target).apps
 
 
+def institution(apps):
+    """An institution, a person of it and a stored SOP version, as `apps` has them."""
+    org = apps.get_model("orgs", "Organization").objects.create(slug="x", name="X")
+    user = apps.get_model("auth", "User").objects.create(username="x")
+    person = apps.get_model("orgs", "Person").objects.create(user=user, organization=org, name="X")
+    version = apps.get_model("orgs", "SopVersion").objects.create(
+        sop_id="s", sha256="0" * 64, text=""
+    )
+    return org, person, version
+
+
 @pytest.mark.django_db(transaction=True)
 def test_step_visits_survive_the_move_to_the_case_row():
     apps = migrate([("cases", "0001_initial"), ("orgs", "0001_initial")])
-    Organization = apps.get_model("orgs", "Organization")
-    Person = apps.get_model("orgs", "Person")
-    User = apps.get_model("auth", "User")
-    SopVersion = apps.get_model("orgs", "SopVersion")
     Case = apps.get_model("cases", "Case")
     CaseEvent = apps.get_model("cases", "CaseEvent")
     StepRun = apps.get_model("cases", "StepRun")
-    org = Organization.objects.create(slug="x", name="X")
-    person = Person.objects.create(
-        user=User.objects.create(username="x"), organization=org, name="X"
-    )
-    version = SopVersion.objects.create(sop_id="s", sha256="0" * 64, text="")
+    org, person, version = institution(apps)
     case = Case.objects.create(
         organization=org,
         sop_version=version,
@@ -101,16 +104,8 @@ def test_open_steps_get_their_timers_and_their_queued_reminders_go():
             ("orgs", "0002_working_calendar_and_mail_preferences"),
         ]
     )
-    Organization = apps.get_model("orgs", "Organization")
-    Person = apps.get_model("orgs", "Person")
-    User = apps.get_model("auth", "User")
-    SopVersion = apps.get_model("orgs", "SopVersion")
     Case = apps.get_model("cases", "Case")
-    org = Organization.objects.create(slug="x", name="X")
-    person = Person.objects.create(
-        user=User.objects.create(username="x"), organization=org, name="X"
-    )
-    version = SopVersion.objects.create(sop_id="s", sha256="0" * 64, text="")
+    org, person, version = institution(apps)
     since = dt.datetime(2026, 11, 20, 14, 0, tzinfo=dt.UTC)  # a Friday, 21:00 in Jakarta
     due = dt.datetime(2026, 11, 23, 7, 0, tzinfo=dt.UTC)  # Monday 14:00 in Jakarta
     fields = dict(organization=org, sop_version=version, sop_id="s", title="T", created_by=person)

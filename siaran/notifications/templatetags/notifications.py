@@ -7,12 +7,24 @@ from zoneinfo import ZoneInfo
 from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from siaran.core import sops
 from siaran.core.templatetags.siaran import lane_name, localized, platform_label
 
 register = template.Library()
+
+# A post that needs a person: the channel is in the notification's text.
+POST_TEXTS = {
+    "post_failed": gettext_lazy(
+        'The post of "%(case)s" on %(channel)s failed. Open the case to see why,'
+        " then try again or post it by hand."
+    ),
+    "post_unknown": gettext_lazy(
+        'Siaran could not confirm whether "%(case)s" was posted on %(channel)s.'
+        " Look on the platform before anything is sent again."
+    ),
+}
 
 
 @register.simple_tag
@@ -31,24 +43,9 @@ def notification_text(note, zone: str = "") -> str:
             )
             % values
         )
-    if note.kind == "post_failed":
+    if note.kind in POST_TEXTS:
         values["channel"] = platform_label(note.text)
-        return (
-            gettext(
-                'The post of "%(case)s" on %(channel)s failed. Open the case to see why,'
-                " then try again or post it by hand."
-            )
-            % values
-        )
-    if note.kind == "post_unknown":
-        values["channel"] = platform_label(note.text)
-        return (
-            gettext(
-                'Siaran could not confirm whether "%(case)s" was posted on %(channel)s.'
-                " Look on the platform before anything is sent again."
-            )
-            % values
-        )
+        return POST_TEXTS[note.kind] % values
     values["actor"] = note.actor.name if note.actor else "?"
     values["text"] = note.text
     return gettext('%(actor)s mentioned you on "%(case)s": %(text)s') % values
@@ -60,7 +57,7 @@ def notification_subject(note) -> str:
         return gettext("[Siaran] Reminder: %(case)s") % {"case": note.case.title}
     if note.kind == "escalation":
         return gettext("[Siaran] Overdue: %(case)s") % {"case": note.case.title}
-    if note.kind in ("post_failed", "post_unknown"):
+    if note.kind in POST_TEXTS:
         return gettext("[Siaran] Publishing needs you: %(case)s") % {"case": note.case.title}
     return gettext("[Siaran] %(actor)s mentioned you") % {
         "actor": note.actor.name if note.actor else "?"
