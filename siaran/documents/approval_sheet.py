@@ -52,6 +52,7 @@ from siaran.sop import engine
 from siaran.sop.model import Sop, Step
 
 from .sop_document import (
+    FIELDS,
     GRID,
     HEAD,
     INSTITUTION,
@@ -322,17 +323,7 @@ class _SheetBuilder:
         picture = self.thumbnail or _p(_("No image in this content version."), SMALL)
         right = THUMBNAIL + 2 * PAD_X + 4
         details = Table(rows, colWidths=[92, 8, WIDTH - right - 100 - 2 * PAD_X])
-        details.setStyle(
-            TableStyle(
-                [
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                    ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-                ]
-            )
-        )
+        details.setStyle(FIELDS)
         table = Table([[details, picture]], colWidths=[WIDTH - right, right])
         table.setStyle(
             TableStyle(

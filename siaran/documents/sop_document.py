@@ -323,6 +323,16 @@ INSTITUTION = ParagraphStyle(
 )
 PAD_X, PAD_Y = 3, 2
 GRID = [("GRID", (0, 0), (-1, -1), 0.5, colors.black)]
+# Label, colon, value rows inside a bordered cell: no padding of their own, tight lines.
+FIELDS = TableStyle(
+    [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+    ]
+)
 
 
 def _p(text: str, style: ParagraphStyle = BODY) -> Paragraph:
@@ -404,17 +414,7 @@ class _PdfBuilder:
         rows.append([_p(_("SOP name"), LABEL), _p(":"), _p(localized(sop, "name"), LABEL)])
         right = TABLE_WIDTH * 0.55
         details = Table(rows, colWidths=[90, 8, right - 98 - 2 * PAD_X])
-        details.setStyle(
-            TableStyle(
-                [
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                    ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-                ]
-            )
-        )
+        details.setStyle(FIELDS)
         table = Table([[organisation, details]], colWidths=[TABLE_WIDTH - right, right])
         table.setStyle(
             TableStyle(
