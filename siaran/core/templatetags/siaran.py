@@ -36,6 +36,19 @@ def _case_url_prefix(_script_prefix: str, _urlconf) -> str:
 
 
 @register.filter
+def named_url(name: str) -> str:
+    """`{% url name %}` for an address without arguments, reversed once per process: the
+    navigation bar on every page has a dozen, and reversing them cost more than the rest
+    of the bar (bench/README.md). Use it as {{ "cases:inbox"|named_url }}."""
+    return _named_url(name, get_script_prefix(), get_urlconf())
+
+
+@functools.lru_cache(maxsize=64)
+def _named_url(name: str, _script_prefix: str, _urlconf) -> str:
+    return reverse(name)
+
+
+@register.filter
 def when(value) -> str:
     """A moment as "22 Nov 2026 14:05" in the institution's time zone and the reader's
     language: what `date:"j M Y H:i"` prints, at a fraction of its cost, which exceeded a
