@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from siaran.core import sops
-from siaran.core.templatetags.siaran import case_url, localized, when
+from siaran.core.templatetags.siaran import case_url_prefix, localized, when_formatter
 from siaran.orgs.models import Person
 from siaran.orgs.selectors import lanes_of
 from siaran.publishing import views as publishing_views
@@ -88,6 +88,7 @@ def _task_rows(tasks: list) -> list[str]:
     danger = "list-group-item-danger"
     due = escape(_("due"))
     take, release, taken = escape(_("Take")), escape(_("Release")), escape(_("Taken by you"))
+    case_url, when = escape(case_url_prefix()), when_formatter()
     rows = []
     for task in tasks:
         if task.claimed_by_id:
@@ -109,7 +110,7 @@ def _task_rows(tasks: list) -> list[str]:
             mark_safe(  # noqa: S308 (every value above and below is escaped)
                 f'<div class="list-group-item {danger if task.overdue else ""}">\n'
                 '    <div class="d-flex justify-content-between flex-wrap gap-2">\n'
-                f'      <a class="fw-semibold" href="{escape(case_url(task.pk))}">'
+                f'      <a class="fw-semibold" href="{case_url}{task.pk}/">'
                 f"{escape(task.title)}</a>\n"
                 f'      <span class="small">{overdue if task.overdue else ""}{due}'
                 f" {escape(when(task.current_due))}</span>\n"
