@@ -59,25 +59,30 @@ def open_tasks(
     title: str = "",
     offset: int = 0,
     limit: int | None = None,
+    detail: bool = False,
 ) -> list[Case]:
     """Cases waiting on a step in the lanes `person` may act in, soonest due first.
 
-    Each carries only what a task list shows (and `lock_version`, which the API gives as
-    the step's run), and `claimed_by_name` and
-    `claimed_by_username` of whoever took it. Hand-written SQL: the inbox is the page
-    everyone opens all day, and compiling this query cost more than running it.
+    Each carries only what the inbox shows, and `claimed_by_name` of whoever took it;
+    with `detail`, also the lane, since when the step waits, `lock_version` (the step's
+    run) and `claimed_by_username`, which the API gives. Hand-written SQL: the inbox is
+    the page everyone opens all day, and compiling this query cost more than running it;
+    the columns and the join only the API needs cost a tenth of the inbox's time on
+    PostgreSQL (bench/README.md, figure 3).
     """
     seats = sorted(seats_of(person) if seats is None else seats)
     if not seats:
         return []
+    fields = _TASK_DETAIL_FIELDS if detail else _TASK_FIELDS
+    extra = ("claimed_by_name", "claimed_by_username") if detail else ("claimed_by_name",)
     lanes = " OR ".join(["(c.sop_id = %s AND c.current_lane = %s)"] * len(seats))
     sql = (
-        f"SELECT {', '.join('c.' + name for name in _TASK_FIELDS)},"  # noqa: S608
-        " p.name AS claimed_by_name, u.username AS claimed_by_username"
-        f" FROM {Case._meta.db_table} c"
+        f"SELECT {', '.join('c.' + name for name in fields)}, p.name AS claimed_by_name"  # noqa: S608
+        + (", u.username AS claimed_by_username" if detail else "")
+        + f" FROM {Case._meta.db_table} c"
         f" LEFT JOIN {Person._meta.db_table} p ON p.id = c.claimed_by_id"
-        f" LEFT JOIN {User._meta.db_table} u ON u.id = p.user_id"
-        f" WHERE c.organization_id = %s AND c.status = %s AND ({lanes})"
+        + (f" LEFT JOIN {User._meta.db_table} u ON u.id = p.user_id" if detail else "")
+        + f" WHERE c.organization_id = %s AND c.status = %s AND ({lanes})"
     )
     params: list = [person.organization_id, "active", *(value for seat in seats for value in seat)]
     if title:
@@ -87,7 +92,7 @@ def open_tasks(
     if limit is not None:
         sql += " LIMIT %s OFFSET %s"
         params += [limit, offset]
-    return _read_cases(sql, params, _TASK_FIELDS, extra=("claimed_by_name", "claimed_by_username"))
+    return _read_cases(sql, params, fields, extra=extra)
 
 
 def started_by(person: Person, limit: int = 20) -> list[Case]:
@@ -99,24 +104,17 @@ def started_by(person: Person, limit: int = 20) -> list[Case]:
     return _read_cases(sql, [person.pk, limit], ("id", "title", "status"))
 
 
-# What a task carries, in the model's order (which Case.from_db expects): attnames, which
-# are also their columns.
-_TASK_FIELDS = tuple(
-    field.attname
-    for field in Case._meta.concrete_fields
-    if field.attname
-    in {
-        "id",
-        "title",
-        "sop_id",
-        "current_step",
-        "current_lane",
-        "current_round",
-        "current_since",
-        "current_due",
-        "claimed_by_id",
-        "lock_version",
-    }
+def _in_model_order(*attnames: str) -> tuple[str, ...]:
+    """Case.from_db expects its fields in the model's order."""
+    return tuple(f.attname for f in Case._meta.concrete_fields if f.attname in attnames)
+
+
+# What a task carries in the inbox, and for the API (attnames, which are also columns).
+_TASK_FIELDS = _in_model_order(
+    "id", "title", "sop_id", "current_step", "current_round", "current_due", "claimed_by_id"
+)
+_TASK_DETAIL_FIELDS = _in_model_order(
+    *_TASK_FIELDS, "current_lane", "current_since", "lock_version"
 )
 
 
