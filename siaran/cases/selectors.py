@@ -60,7 +60,7 @@ def open_tasks(
     offset: int = 0,
     limit: int | None = None,
     detail: bool = False,
-) -> list[Case]:
+) -> list[Task]:
     """Cases waiting on a step in the lanes `person` may act in, soonest due first.
 
     Each carries only what the inbox shows, and `claimed_by_name` of whoever took it;
@@ -92,7 +92,8 @@ def open_tasks(
     if limit is not None:
         sql += " LIMIT %s OFFSET %s"
         params += [limit, offset]
-    return _read_cases(sql, params, fields, extra=extra)
+    names = fields + extra
+    return [Task(**dict(zip(names, row, strict=True))) for row in _rows(sql, params, fields)]
 
 
 def started_by(person: Person, limit: int = 20) -> list[Case]:
@@ -101,11 +102,14 @@ def started_by(person: Person, limit: int = 20) -> list[Case]:
         f"SELECT id, title, status FROM {Case._meta.db_table}"  # noqa: S608 (our names)
         " WHERE created_by_id = %s ORDER BY created_at DESC LIMIT %s"
     )
-    return _read_cases(sql, [person.pk, limit], ("id", "title", "status"))
+    names = _in_model_order("id", "title", "status")
+    return [
+        Case.from_db(connection.alias, names, row) for row in _rows(sql, [person.pk, limit], names)
+    ]
 
 
 def _in_model_order(*attnames: str) -> tuple[str, ...]:
-    """Case.from_db expects its fields in the model's order."""
+    """The fields in the model's order, which Case.from_db expects."""
     return tuple(f.attname for f in Case._meta.concrete_fields if f.attname in attnames)
 
 
@@ -118,26 +122,38 @@ _TASK_DETAIL_FIELDS = _in_model_order(
 )
 
 
-def _read_cases(sql: str, params: list, attnames: tuple[str, ...], extra=()) -> list[Case]:
-    """Cases with only `attnames` (in the model's field order) loaded, from a hand-written
-    SELECT of those columns followed by `extra` ones (set as attributes). What
-    Case.objects.raw() does, through the same converters, without its per-query setup,
-    which cost more than these statements on the inbox (bench/README.md, figure 3)."""
+class Task:
+    """An open step as the task lists show it: the columns `open_tasks` read, as
+    attributes; `pk` is the case's id. Not a Case: building fifty model instances for a
+    page of the inbox cost more than the statement that read them (bench/README.md)."""
+
+    def __init__(self, **values) -> None:
+        self.__dict__.update(values)
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+def _rows(sql: str, params: list, attnames: tuple[str, ...]) -> list[list]:
+    """The rows of a hand-written SELECT of the case columns `attnames`, then any others,
+    with those columns' values converted as the ORM converts them (datetimes on SQLite,
+    for one). What Case.objects.raw() does without its per-query setup, which cost more
+    than the inbox's statements themselves (bench/README.md, figure 3)."""
     converters = _converters(attnames)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    cases = []
+    if not converters:
+        return rows
+    converted = []
     for row in rows:
-        values = list(row[: len(attnames)])
+        values = list(row)
         for index, functions, column in converters:
             for convert in functions:
                 values[index] = convert(values[index], column, connection)
-        case = Case.from_db(connection.alias, attnames, values)
-        for name, value in zip(extra, row[len(attnames) :], strict=True):
-            setattr(case, name, value)
-        cases.append(case)
-    return cases
+        converted.append(values)
+    return converted
 
 
 @functools.cache
@@ -145,8 +161,6 @@ def _converters(attnames: tuple[str, ...]) -> list:
     """(position, converter functions, column) of the fields whose database values need
     converting (datetimes on SQLite, for one), as the ORM's compiler finds them."""
     fields = {field.attname: field for field in Case._meta.concrete_fields}
-    order = list(fields)
-    assert sorted(attnames, key=order.index) == list(attnames), "not in the model's order"
     found = []
     for index, name in enumerate(attnames):
         field = fields[name]

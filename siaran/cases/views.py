@@ -50,9 +50,13 @@ def inbox(request: HttpRequest):
     )
     more = len(tasks) > INBOX_PAGE
     tasks = tasks[:INBOX_PAGE]
+    activities = {}  # (SOP, step) -> its activity: many tasks wait at the same few steps
     for task in tasks:
-        sop = sops.find(task.sop_id)
-        task.activity = localized(sop.step(task.current_step), "activity") if sop else ""
+        key = (task.sop_id, task.current_step)
+        if key not in activities:
+            sop = sops.find(task.sop_id)
+            activities[key] = localized(sop.step(task.current_step), "activity") if sop else ""
+        task.activity = activities[key]
         task.overdue = task.current_due < now
     mine = [t for t in tasks if t.claimed_by_id in (None, person.pk)]
     return render(

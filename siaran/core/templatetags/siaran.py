@@ -84,7 +84,8 @@ def when_formatter():
         if not value:
             return ""
         local = timezone.localtime(value, zone)
-        return f"{local.day} {months[local.month - 1]} {local.year} {local:%H:%M}"
+        month = months[local.month - 1]
+        return f"{local.day} {month} {local.year} {local.hour:02d}:{local.minute:02d}"
 
     return format_when
 
