@@ -63,7 +63,7 @@ def inbox(request: HttpRequest):
         request,
         "cases/inbox.html",
         {
-            "tasks": _task_rows(mine),
+            "task_rows": _task_rows(mine),
             "taken": [t for t in tasks if t.claimed_by_id not in (None, person.pk)],
             "page": page,
             "more": more,
@@ -82,12 +82,13 @@ def inbox(request: HttpRequest):
 INBOX_PAGE = 50  # steps per page of the inbox, the most urgent first
 
 
-def _task_rows(tasks: list) -> list[str]:
-    """The inbox's rows, as HTML. Written here rather than in the template because each
-    template tag in a row cost about as much as Python building the whole row, and the
-    inbox is the page everyone opens all day (bench/README.md, figure 3). The markup is
-    what cases/inbox.html wrote before. Every value goes through `escape` (the standard
-    library's, which Django's own escaping calls, without its checks for lazy text)."""
+def _task_rows(tasks: list) -> str:
+    """The inbox's rows, as one piece of HTML ("" for none). Written here rather than in
+    the template because each template tag in a row cost about as much as Python building
+    the whole row, and the inbox is the page everyone opens all day (bench/README.md,
+    figure 3). The markup is what cases/inbox.html wrote before. Every value goes through
+    `escape` (the standard library's, which Django's own escaping calls, without its
+    checks for lazy text)."""
     overdue = f"<strong>{escape(_('Overdue'))}</strong> · "
     danger = "list-group-item-danger"
     due = escape(_("due"))
@@ -111,20 +112,18 @@ def _task_rows(tasks: list) -> list[str]:
             text = escape(_("round %(n)s") % {"n": task.current_round})
             rounds = f'\n      <span class="badge text-bg-warning">{text}</span>'
         rows.append(
-            mark_safe(  # noqa: S308 (every value above and below is escaped)
-                f'<div class="list-group-item {danger if task.overdue else ""}">\n'
-                '    <div class="d-flex justify-content-between flex-wrap gap-2">\n'
-                f'      <a class="fw-semibold" href="{case_url}{task.pk}/">'
-                f"{escape(task.title)}</a>\n"
-                f'      <span class="small">{overdue if task.overdue else ""}{due}'
-                f" {escape(when(task.current_due))}</span>\n"
-                "    </div>\n"
-                f'    <div class="small">{escape(task.activity)}{rounds}</div>\n'
-                f'    <div class="mt-1">\n      {action}\n    </div>\n'
-                "  </div>\n"
-            )
+            f'<div class="list-group-item {danger if task.overdue else ""}">\n'
+            '    <div class="d-flex justify-content-between flex-wrap gap-2">\n'
+            f'      <a class="fw-semibold" href="{case_url}{task.pk}/">'
+            f"{escape(task.title)}</a>\n"
+            f'      <span class="small">{overdue if task.overdue else ""}{due}'
+            f" {escape(when(task.current_due))}</span>\n"
+            "    </div>\n"
+            f'    <div class="small">{escape(task.activity)}{rounds}</div>\n'
+            f'    <div class="mt-1">\n      {action}\n    </div>\n'
+            "  </div>\n"
         )
-    return rows
+    return mark_safe("  ".join(rows))  # noqa: S308 (every value above is escaped)
 
 
 def _startable_sops(person: Person, seats: set[tuple[str, str]] | None = None):
