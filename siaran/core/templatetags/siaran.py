@@ -58,12 +58,12 @@ def _named_url(name: str, _script_prefix: str, _urlconf) -> str:
 def static_url(path: str) -> str:
     """`{% static path %}`, asked of the storage once per process: the stylesheets and the
     script of every page. Use it as {{ "siaran.css"|static_url }}."""
-    return _static_url(path)
+    return _static_url(path, get_script_prefix())
 
 
 @functools.lru_cache(maxsize=64)
-def _static_url(path: str) -> str:
-    return static(path)
+def _static_url(path: str, _script_prefix: str) -> str:
+    return static(path)  # a relative STATIC_URL starts with the script prefix
 
 
 @register.filter
