@@ -94,8 +94,12 @@ def _task_rows(tasks: list) -> str:
     due = escape(_("due"))
     take, release, taken = escape(_("Take")), escape(_("Release")), escape(_("Taken by you"))
     case_url, when = escape(case_url_prefix()), when_formatter()
+    activities = {}  # each step's activity escaped once: many tasks wait at the same steps
     rows = []
     for task in tasks:
+        activity = activities.get(task.activity)
+        if activity is None:
+            activity = activities[task.activity] = escape(task.activity)
         if task.claimed_by_id:
             action = (
                 f'<span class="small text-secondary">{taken}</span>\n'
@@ -119,7 +123,7 @@ def _task_rows(tasks: list) -> str:
             f'      <span class="small">{overdue if task.overdue else ""}{due}'
             f" {escape(when(task.current_due))}</span>\n"
             "    </div>\n"
-            f'    <div class="small">{escape(task.activity)}{rounds}</div>\n'
+            f'    <div class="small">{activity}{rounds}</div>\n'
             f'    <div class="mt-1">\n      {action}\n    </div>\n'
             "  </div>\n"
         )
