@@ -176,3 +176,24 @@ def test_captions_respect_each_platforms_limit(client, demo):
         **humas,
     )
     assert long.status_code == 422 and long.json()["code"] == "caption_too_long"
+
+
+@pytest.mark.django_db
+def test_the_task_list_reads_each_task_in_the_same_statement(client, demo):
+    """run, lane and claimed_by come with the task, not from a query per task."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from siaran.cases import actions
+
+    humas = demo["rspon-tim-humas"]
+    auth = token(client, "rspon-tim-humas")
+    first = client.get("/api/v1/tasks", **auth).json()[0]
+    actions.step_claim(person=humas, case_id=first["case"])
+    with CaptureQueriesContext(connection) as queries:
+        tasks = client.get("/api/v1/tasks", **auth).json()
+    mine = next(t for t in tasks if t["case"] == first["case"])
+    case = Case.objects.get(pk=mine["case"])
+    assert mine["claimed_by"] == "rspon-tim-humas" and mine["lane"] == "tim-humas"
+    assert mine["run"] == case.lock_version and mine["started_at"]
+    assert len(queries) <= 3, [q["sql"][:60] for q in queries]

@@ -223,3 +223,42 @@ def test_inbox_search_takes_the_text_literally(client, demo):
     assert "Diskon 50% wisuda" in tasks and "Diskon 505" not in tasks
     tasks = client.get("/tasks/", {"q": "kuota_"}).content.decode().split('id="tasks"')[1]
     assert "Kuota_A" in tasks and "KuotaBA" not in tasks
+
+
+@pytest.mark.django_db
+def test_a_signed_in_page_reads_session_user_person_and_institution_once(client, demo):
+    """The session and the user come from statements written out (siaran/core/sessions.py,
+    siaran/orgs/backends.py); they must find what Django's own queries found."""
+    import datetime as dt
+
+    from django.contrib.auth import get_user
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+    from django.test import RequestFactory
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, "rspon-tim-humas")
+    request = RequestFactory().get("/")
+    request.session = client.session.__class__(client.session.session_key)
+    with CaptureQueriesContext(connection) as queries:
+        user = get_user(request)
+        assert user.username == "rspon-tim-humas"
+        assert user.person.organization.slug == "rspon" and user.person.user is user
+    assert len(queries) == 2  # the session, then user, person and institution together
+    assert client.get("/tasks/").status_code == 200
+
+    # An expired session, or one that is gone, is nobody's.
+    Session.objects.update(expire_date=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    response = client.get("/tasks/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_a_user_without_a_person_signs_in_but_has_no_inbox(client, demo):
+    from django.contrib.auth.models import User
+
+    User.objects.create_user("tanpa-orang", password=PASSWORD)
+    login(client, "tanpa-orang")
+    assert client.get("/tasks/").status_code == 403
+    home = client.get("/")
+    assert home.status_code == 200 and 'id="bell"' not in home.content.decode()

@@ -259,7 +259,7 @@ def task_list(request):
             "due_at": case.current_due,
             "claimed_by": case.claimed_by_username,
         }
-        for case in open_tasks(request.person)
+        for case in open_tasks(request.person, detail=True)
     ]
 
 

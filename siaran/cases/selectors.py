@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib.auth.models import User
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from siaran.core import sops
@@ -56,24 +59,37 @@ def open_tasks(
     title: str = "",
     offset: int = 0,
     limit: int | None = None,
-) -> list[Case]:
+    detail: bool = False,
+) -> list[Task]:
     """Cases waiting on a step in the lanes `person` may act in, soonest due first.
 
-    Each carries only what a task list shows, and `claimed_by_name` and
-    `claimed_by_username` of whoever took it. Hand-written SQL: the inbox is the page
-    everyone opens all day, and compiling this query cost more than running it.
+    Each carries only what the inbox shows, and `claimed_by_name` of whoever took it;
+    with `detail`, also the lane, since when the step waits, `lock_version` (the step's
+    run) and `claimed_by_username`, which the API gives. Hand-written SQL: the inbox is
+    the page everyone opens all day, and compiling this query cost more than running it.
+    On PostgreSQL every column read costs time too, so the inbox does not read those
+    only the API needs (bench/README.md, figure 3).
     """
     seats = sorted(seats_of(person) if seats is None else seats)
     if not seats:
         return []
+    fields = _TASK_DETAIL_FIELDS if detail else _TASK_FIELDS
+    extra = ("claimed_by_name", "claimed_by_username") if detail else ("claimed_by_name",)
     lanes = " OR ".join(["(c.sop_id = %s AND c.current_lane = %s)"] * len(seats))
+    # Whoever took a step, by a subquery per row rather than a join, so that PostgreSQL
+    # reads the lane's index in due order and stops at the page's end.
+    people, users = Person._meta.db_table, User._meta.db_table
     sql = (
-        "SELECT c.id, c.title, c.sop_id, c.current_step, c.current_lane, c.current_round,"  # noqa: S608
-        " c.current_since, c.current_due, c.claimed_by_id,"
-        " p.name AS claimed_by_name, u.username AS claimed_by_username"
+        f"SELECT {', '.join('c.' + name for name in fields)},"  # noqa: S608 (our names)
+        f" (SELECT p.name FROM {people} p WHERE p.id = c.claimed_by_id) AS claimed_by_name"
+    )
+    if detail:
+        sql += (
+            f", (SELECT u.username FROM {people} p JOIN {users} u ON u.id = p.user_id"  # noqa: S608
+            " WHERE p.id = c.claimed_by_id) AS claimed_by_username"
+        )
+    sql += (
         f" FROM {Case._meta.db_table} c"
-        f" LEFT JOIN {Person._meta.db_table} p ON p.id = c.claimed_by_id"
-        f" LEFT JOIN {User._meta.db_table} u ON u.id = p.user_id"
         f" WHERE c.organization_id = %s AND c.status = %s AND ({lanes})"
     )
     params: list = [person.organization_id, "active", *(value for seat in seats for value in seat)]
@@ -84,7 +100,8 @@ def open_tasks(
     if limit is not None:
         sql += " LIMIT %s OFFSET %s"
         params += [limit, offset]
-    return list(Case.objects.raw(sql, params))  # noqa: S611 (values are parameters)
+    names = fields + extra
+    return [Task(**dict(zip(names, row, strict=True))) for row in _rows(sql, params, fields)]
 
 
 def started_by(person: Person, limit: int = 20) -> list[Case]:
@@ -93,7 +110,73 @@ def started_by(person: Person, limit: int = 20) -> list[Case]:
         f"SELECT id, title, status FROM {Case._meta.db_table}"  # noqa: S608 (our names)
         " WHERE created_by_id = %s ORDER BY created_at DESC LIMIT %s"
     )
-    return list(Case.objects.raw(sql, [person.pk, limit]))  # noqa: S611 (parameters)
+    names = _in_model_order("id", "title", "status")
+    return [
+        Case.from_db(connection.alias, names, row) for row in _rows(sql, [person.pk, limit], names)
+    ]
+
+
+def _in_model_order(*attnames: str) -> tuple[str, ...]:
+    """The fields in the model's order, which Case.from_db expects."""
+    return tuple(f.attname for f in Case._meta.concrete_fields if f.attname in attnames)
+
+
+# What a task carries in the inbox, and for the API (attnames, which are also columns).
+_TASK_FIELDS = _in_model_order(
+    "id", "title", "sop_id", "current_step", "current_round", "current_due", "claimed_by_id"
+)
+_TASK_DETAIL_FIELDS = _in_model_order(
+    *_TASK_FIELDS, "current_lane", "current_since", "lock_version"
+)
+
+
+class Task:
+    """An open step as the task lists show it: the columns `open_tasks` read, as
+    attributes; `pk` is the case's id. Not a Case: building fifty model instances for a
+    page of the inbox cost more than the statement that read them (bench/README.md)."""
+
+    def __init__(self, **values) -> None:
+        self.__dict__.update(values)
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+def _rows(sql: str, params: list, attnames: tuple[str, ...]) -> list[list]:
+    """The rows of a hand-written SELECT of the case columns `attnames`, then any others,
+    with those columns' values converted as the ORM converts them (datetimes on SQLite,
+    for one). What Case.objects.raw() does without its per-query setup, which cost more
+    than the inbox's statements themselves (bench/README.md, figure 3)."""
+    converters = _converters(attnames)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not converters:
+        return rows
+    converted = []
+    for row in rows:
+        values = list(row)
+        for index, functions, column in converters:
+            for convert in functions:
+                values[index] = convert(values[index], column, connection)
+        converted.append(values)
+    return converted
+
+
+@functools.cache
+def _converters(attnames: tuple[str, ...]) -> list:
+    """(position, converter functions, column) of the fields whose database values need
+    converting (datetimes on SQLite, for one), as the ORM's compiler finds them."""
+    fields = {field.attname: field for field in Case._meta.concrete_fields}
+    found = []
+    for index, name in enumerate(attnames):
+        field = fields[name]
+        column = field.cached_col
+        functions = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        if functions:
+            found.append((index, functions, column))
+    return found
 
 
 def _escape_like(text: str) -> str:

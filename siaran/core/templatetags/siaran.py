@@ -1,6 +1,7 @@
 import functools
 
 from django import template
+from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone, translation
 from django.utils.dates import MONTHS_3
@@ -27,7 +28,12 @@ def localized(obj, field: str) -> str:
 def case_url(case_id: int) -> str:
     """The case page's address. A `{% url %}` per row of a long list cost more than the
     rest of the row (bench/README.md), so the address is reversed once and completed."""
-    return f"{_case_url_prefix(get_script_prefix(), get_urlconf())}{case_id}/"
+    return f"{case_url_prefix()}{case_id}/"
+
+
+def case_url_prefix() -> str:
+    """What every case page's address starts with: "/cases/" (under the script prefix)."""
+    return _case_url_prefix(get_script_prefix(), get_urlconf())
 
 
 @functools.lru_cache(maxsize=8)
@@ -36,15 +42,52 @@ def _case_url_prefix(_script_prefix: str, _urlconf) -> str:
 
 
 @register.filter
+def named_url(name: str) -> str:
+    """`{% url name %}` for an address without arguments, reversed once per process: the
+    navigation bar on every page has a dozen, and reversing them cost more than the rest
+    of the bar (bench/README.md). Use it as {{ "cases:inbox"|named_url }}."""
+    return _named_url(name, get_script_prefix(), get_urlconf())
+
+
+@functools.lru_cache(maxsize=64)
+def _named_url(name: str, _script_prefix: str, _urlconf) -> str:
+    return reverse(name)
+
+
+@register.filter
+def static_url(path: str) -> str:
+    """`{% static path %}`, asked of the storage once per process: the stylesheets and the
+    script of every page. Use it as {{ "siaran.css"|static_url }}."""
+    return _static_url(path, get_script_prefix())
+
+
+@functools.lru_cache(maxsize=64)
+def _static_url(path: str, _script_prefix: str) -> str:
+    return static(path)  # a relative STATIC_URL starts with the script prefix
+
+
+@register.filter
 def when(value) -> str:
     """A moment as "22 Nov 2026 14:05" in the institution's time zone and the reader's
     language: what `date:"j M Y H:i"` prints, at a fraction of its cost, which exceeded a
     whole inbox row (bench/README.md)."""
-    if not value:
-        return ""
-    local = timezone.localtime(value)
-    month = _short_months(get_language())[local.month - 1]
-    return f"{local.day} {month} {local.year} {local:%H:%M}"
+    return when_formatter()(value)
+
+
+def when_formatter():
+    """`when` for the many moments of one list: the time zone and the month names are
+    looked up once, not once per row."""
+    zone = timezone.get_current_timezone()
+    months = _short_months(get_language())
+
+    def format_when(value) -> str:
+        if not value:
+            return ""
+        local = timezone.localtime(value, zone)
+        month = months[local.month - 1]
+        return f"{local.day} {month} {local.year} {local.hour:02d}:{local.minute:02d}"
+
+    return format_when
 
 
 @functools.lru_cache(maxsize=8)
