@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-
 from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Q, QuerySet
 
 from siaran.core import sops
+from siaran.core.sql import Table
 from siaran.orgs.models import Person
 from siaran.orgs.selectors import seats_of
 
@@ -143,40 +142,16 @@ class Task:
         return self.id
 
 
+_CASES = Table(Case)
+
+
 def _rows(sql: str, params: list, attnames: tuple[str, ...]) -> list[list]:
     """The rows of a hand-written SELECT of the case columns `attnames`, then any others,
-    with those columns' values converted as the ORM converts them (datetimes on SQLite,
-    for one). What Case.objects.raw() does without its per-query setup, which cost more
-    than the inbox's statements themselves (bench/README.md, figure 3)."""
-    converters = _converters(attnames)
+    converted as the ORM converts them: what Case.objects.raw() does without its
+    per-query setup, which cost more than the inbox's statements (bench/README.md)."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if not converters:
-        return rows
-    converted = []
-    for row in rows:
-        values = list(row)
-        for index, functions, column in converters:
-            for convert in functions:
-                values[index] = convert(values[index], column, connection)
-        converted.append(values)
-    return converted
-
-
-@functools.cache
-def _converters(attnames: tuple[str, ...]) -> list:
-    """(position, converter functions, column) of the fields whose database values need
-    converting (datetimes on SQLite, for one), as the ORM's compiler finds them."""
-    fields = {field.attname: field for field in Case._meta.concrete_fields}
-    found = []
-    for index, name in enumerate(attnames):
-        field = fields[name]
-        column = field.cached_col
-        functions = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
-        if functions:
-            found.append((index, functions, column))
-    return found
+        return _CASES.converted(cursor.fetchall(), attnames)
 
 
 def _escape_like(text: str) -> str:

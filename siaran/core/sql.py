@@ -23,7 +23,7 @@ class Table:
         self.fields = {field.attname: field for field in model._meta.concrete_fields}
         self.attnames = list(self.fields)
         self._statements: dict[tuple, str] = {}
-        self._converters: list | None = None
+        self._converters: dict[tuple[str, ...], list] = {}  # attnames -> their converters
         self._prep: dict[str, Callable[[Any], Any]] | None = None
 
     def columns(self, alias: str) -> str:
@@ -33,20 +33,31 @@ class Table:
 
     def from_row(self, values: Sequence[Any]) -> models.Model:
         """A model instance from the first len(attnames) values of a row, converted."""
-        if self._converters is None:
-            self._converters = [
-                connection.ops.get_db_converters(field.cached_col)
-                + field.get_db_converters(connection)
-                for field in self.fields.values()
-            ]
+        (converted,) = self.converted([values], tuple(self.attnames))
+        return self.model.from_db(connection.alias, self.attnames, converted[: len(self.fields)])
+
+    def converted(self, rows: Iterable[Sequence[Any]], attnames: tuple[str, ...]) -> list[list]:
+        """Rows whose first values are the columns `attnames`, each converted as the ORM
+        converts it (datetimes on SQLite, for one); any further values as they are."""
+        converters = self._converters.get(attnames)
+        if converters is None:
+            converters = []
+            for index, name in enumerate(attnames):
+                field = self.fields[name]
+                column = field.cached_col
+                found = connection.ops.get_db_converters(column)
+                found += field.get_db_converters(connection)
+                if found:
+                    converters.append((index, found, column))
+            self._converters[attnames] = converters
         converted = []
-        for value, converters, field in zip(
-            values, self._converters, self.fields.values(), strict=False
-        ):
-            for convert in converters:
-                value = convert(value, field.cached_col, connection)
-            converted.append(value)
-        return self.model.from_db(connection.alias, self.attnames, converted)
+        for row in rows:
+            values = list(row)
+            for index, functions, column in converters:
+                for convert in functions:
+                    values[index] = convert(values[index], column, connection)
+            converted.append(values)
+        return converted
 
     def update(self, cursor, values: dict[str, Any], **where: Any) -> int:
         """UPDATE rows matching `where` (equality on each column); the rows changed.
