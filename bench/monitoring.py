@@ -111,8 +111,11 @@ def plan(sql: str) -> list[str]:
 
 def _inline(sql: str, params: list) -> str:
     """The COUNT with its parameters written in, to EXPLAIN it as it ran."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            return cursor.mogrify(sql, params)
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        # A client-side cursor: the app's binds on the server, which has no mogrify.
+        connection.ensure_connection()
+        return psycopg.ClientCursor(connection.connection).mogrify(sql, params)
     quoted = [f"'{p}'" if isinstance(p, str) else str(p) for p in params]
     return sql.replace("%s", "{}").format(*quoted)
