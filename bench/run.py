@@ -171,6 +171,11 @@ def _transitions_summary(result: dict) -> list[str]:
             f" {_verdict(figure['ratio'] >= figure['target_min'])}"
             + ("  [ran out of cases]" if figure["ran_out_of_cases"] else "")
         )
+        if "floor_per_s" in figure:
+            lines.append(
+                f"  the case read plus the ceiling's transaction, no app code:"
+                f" {figure['floor_per_s']:8.1f}/s, ratio {figure['floor_ratio']:.2f}"
+            )
     statements = result["statements"]
     lines.append(
         f"SQL statements per transition: {statements['per_transition']:.1f}"

@@ -288,6 +288,22 @@ def ceiling_calls(slot: int):
     return itertools.repeat(functools.partial(_ceiling_op, slot))
 
 
+def _floor_op(slot: int, case_id: int) -> None:
+    """The ceiling's transaction after the one read every transition needs: the case's
+    row by its key. No app code at all: the most any transition could reach."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_CASE_LIST} FROM cases_case WHERE id = %s", [case_id])  # noqa: S608
+        cursor.fetchone()
+    _ceiling_op(slot)
+
+
+_CASE_LIST = ", ".join(f'"{f.column}"' for f in Case._meta.concrete_fields)
+
+
+def floor_calls(slot: int, case_ids: list[int]):
+    return (functools.partial(_floor_op, slot, case_id) for case_id in itertools.cycle(case_ids))
+
+
 def run_clients(calls_per_client: list, duration: float) -> dict:
     """Run each client's calls in its own process, released together, for `duration` s.
 
@@ -354,13 +370,17 @@ def measure_throughput(world: World, config: Config, rate: float) -> dict:
     """Ceiling and transitions with 1 and 4 clients, alternately, `rounds` times."""
     create_ceiling_tables()
     per_client_rate = {1: rate, 4: rate * 0.6}  # a first guess, then what was measured
-    runs = {clients: {"ceiling": [], "transitions": []} for clients in (1, 4)}
+    runs = {clients: {"ceiling": [], "floor": [], "transitions": []} for clients in (1, 4)}
     for round_ in range(config.rounds):
         for clients in (1, 4):
             ceiling = run_clients([ceiling_calls(i) for i in range(clients)], config.duration)
             runs[clients]["ceiling"].append(ceiling)
             needed = per_client_rate[clients] * config.duration * 1.5 / len(world.path)
             pools = [world.new_cases(math.ceil(needed) + 2) for _ in range(clients)]
+            floor = run_clients(
+                [floor_calls(i, pool) for i, pool in enumerate(pools)], config.duration
+            )
+            runs[clients]["floor"].append(floor)
             moved = run_clients([world.calls(pool) for pool in pools], config.duration)
             runs[clients]["transitions"].append(moved)
             per_client_rate[clients] = max(per_client_rate[clients], moved["per_second"] / clients)
@@ -378,11 +398,16 @@ def measure_throughput(world: World, config: Config, rate: float) -> dict:
     for clients, measured in runs.items():
         moved = statistics.median(r["per_second"] for r in measured["transitions"])
         ceiling = statistics.median(r["per_second"] for r in measured["ceiling"])
+        floor = statistics.median(r["per_second"] for r in measured["floor"])
         result["clients"][str(clients)] = {
             "transitions_per_s": round(moved, 1),
             "ceiling_per_s": round(ceiling, 1),
             "ratio": round(moved / ceiling, 3),
             "target_min": TARGET_RATIO,
+            # The case read plus the ceiling's transaction, no app code: the ratio any
+            # transition could reach at most on this database and machine.
+            "floor_per_s": round(floor, 1),
+            "floor_ratio": round(floor / ceiling, 3),
             "transitions_runs": [round(r["per_second"], 1) for r in measured["transitions"]],
             "ceiling_runs": [round(r["per_second"], 1) for r in measured["ceiling"]],
             "ran_out_of_cases": any(r["ran_out"] for r in measured["transitions"]),
