@@ -70,3 +70,29 @@ def test_two_approvals_at_once_make_one_transition(two_verifiers, with_seen):
     assert done.count() == 1
     assert case.lock_version == seen + 1
     assert case.events.filter(kind="step_entered", step_id="control").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_click_on_publish_makes_one_set_of_jobs():
+    from django.core.management import call_command
+
+    from siaran.publishing.models import PublishJob
+
+    call_command("demo", "--no-history", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    case = Case.objects.get(title="Dies Natalis Poltekkes Jakarta II")  # at its upload step
+    member = case.organization.people.get(user__username="poltekkes-jkt2-anggota")
+
+    seen = case.lock_version  # as the case page's form sends it
+
+    def publish():
+        return actions.case_decide(person=member, case_id=case.pk, outcome="publish", seen=seen)
+
+    results = race([publish, publish])
+    assert results.count("ok") == 1, results
+    loser = next(r for r in results if r != "ok")
+    assert isinstance(loser, ActionError) and loser.code == "moved_on", loser
+    jobs = PublishJob.objects.filter(case=case)
+    assert sorted(jobs.values_list("channel", flat=True)) == sorted(case.channels)
+    assert case.events.filter(kind="publish_started").count() == 1
+    case.refresh_from_db()
+    assert case.status == "publishing"
