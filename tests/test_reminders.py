@@ -275,3 +275,18 @@ def test_the_timers_command_starts_the_chain_once():
     first, second = said.getvalue().splitlines()
     assert first.startswith("step timers queued for ") and len(timers_queued()) == 1
     assert second == "the step timers are already queued"
+
+
+@pytest.mark.django_db
+def test_a_run_that_fails_midway_leaves_the_next_run_queued(monkeypatch):
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.filter(task_path=tasks.step_timers.module_path).delete()
+
+    def dies(**_kwargs):
+        raise RuntimeError("the worker went away")
+
+    monkeypatch.setattr(notify, "step_timers_run", dies)
+    with pytest.raises(RuntimeError):
+        tasks.step_timers.call()
+    assert len(timers_queued()) == 1

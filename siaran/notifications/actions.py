@@ -86,11 +86,12 @@ def step_timers_plan(*, now: dt.datetime | None = None, only_if_seen: bool = Fal
     queued = _queued(tasks.step_timers)
     if queued or (queued is None and only_if_seen):
         return None
+    # The times still to come: those due now are this run's (when the task plans first).
     nearest = Case.objects.filter(status="active").aggregate(
-        remind=Min("remind_at"), escalate=Min("escalate_at")
+        remind=Min("remind_at", filter=Q(remind_at__gt=now)),
+        escalate=Min("escalate_at", filter=Q(escalate_at__gt=now)),
     )
     at = min([now + TIMERS_INTERVAL, *(t for t in nearest.values() if t is not None)])
-    at = max(at, now + dt.timedelta(seconds=1))  # never again within the same run
     tasks.step_timers.using(run_after=at).enqueue()
     if queued is False:  # the database queue: forget the runs of yesterday
         from django_tasks_db.models import DBTaskResult

@@ -9,14 +9,14 @@ from django_tasks import task
 
 @task()
 def step_timers() -> int:
-    """Remind and escalate the steps whose time has come; then plan the next run, so the
-    chain goes on by itself (`migrate` starts it on the database queue)."""
+    """Plan the next run, so that the chain goes on by itself (`migrate` starts it on the
+    database queue); then remind and escalate the steps whose time has come."""
     from . import actions
 
-    try:
-        return actions.step_timers_run()
-    finally:  # a run that fails must not end the chain
-        actions.step_timers_plan()
+    # Planned first: a worker killed during the run, or a run that fails, does not end
+    # the chain, and what it left undone is done by the next run.
+    actions.step_timers_plan()
+    return actions.step_timers_run()
 
 
 @task()
