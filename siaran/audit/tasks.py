@@ -13,10 +13,10 @@ from . import actions
 
 @task()
 def anchor_yesterday() -> int:
-    """Seal yesterday for every institution, then plan tomorrow's run."""
-    sealed = actions.anchor_all(timezone.localdate() - dt.timedelta(days=1))
+    """Plan tomorrow's run, then seal yesterday for every institution. Planned first, so
+    that a worker killed while sealing does not end the nightly chain."""
     anchor_yesterday.using(run_after=_next_night()).enqueue()
-    return len(sealed)
+    return len(actions.anchor_all(timezone.localdate() - dt.timedelta(days=1)))
 
 
 def ensure_planned(**_signal) -> None:

@@ -31,9 +31,9 @@ def notification_mail(notification_ids: list[int]) -> int:
 # digest's minute may come in the next day's digest instead.
 @task()
 def daily_digest() -> int:
-    """The daily digest; then the next day's is queued, so the chain goes on by itself."""
+    """The next day's digest is queued, so the chain goes on by itself (first, so that a
+    worker killed while mailing does not end it); then today's is sent."""
     from . import actions
 
-    sent = actions.digest_send()
     actions.digest_schedule()
-    return sent
+    return actions.digest_send()
