@@ -176,6 +176,14 @@ def _transitions_summary(result: dict) -> list[str]:
                 f"  the case read plus the ceiling's transaction, no app code:"
                 f" {figure['floor_per_s']:8.1f}/s, ratio {figure['floor_ratio']:.2f}"
             )
+    share = result["transitions"].get("database_share")
+    if share:
+        lines.append(
+            f"  per transition (1 client): {share['whole_us']:.0f} us, of which the database"
+            f" {share['database_us']:.0f} us and the app {share['app_us']:.0f} us; the ceiling's"
+            f" transaction {share['ceiling_us']:.0f} us, so with no app code at all the ratio"
+            f" would be at most {share['bound_ratio']:.2f}"
+        )
     statements = result["statements"]
     lines.append(
         f"SQL statements per transition: {statements['per_transition']:.1f}"

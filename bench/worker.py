@@ -144,6 +144,7 @@ def measure(quick: bool, only: tuple[str, ...] = MEASUREMENTS) -> dict:
         statements, rate = count_statements(world)
         log(f"{statements['per_transition']:.1f} statements per transition")
         result["transitions"] = measure_throughput(world, config, rate)
+        result["transitions"]["database_share"] = database_share(world, result["transitions"])
         result["statements"] = statements
     if "inbox" in only or "monitoring" in only:
         case_ids = load_cases(world, config)
@@ -413,6 +414,54 @@ def measure_throughput(world: World, config: Config, rate: float) -> dict:
             "ran_out_of_cases": any(r["ran_out"] for r in measured["transitions"]),
         }
     return result
+
+
+def database_share(world: World, throughput: dict, cases: int = 25) -> dict:
+    """How much of a transition the database itself takes, and so the highest ratio to
+    the ceiling that any code writing the same rows could reach.
+
+    Over `cases` cases walked to publication by one client, the wall time spent in the
+    database (every statement, BEGIN and COMMIT included, through the same Django
+    cursor and connection as the ceiling's) beside the whole of each `case_decide`.
+    The bound is the ceiling's time per transaction (1 client) divided by the database's
+    time per transition: what the ratio would be if the app's own code cost nothing.
+    """
+    calls = world.calls(world.new_cases(cases))
+    spent = {"database": 0.0}
+
+    def timed(function):
+        def wrapper(*args, **kwargs):
+            began = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent["database"] += time.perf_counter() - began
+
+        return wrapper
+
+    connection.ensure_connection()
+    commit = connection._commit
+    connection._commit = timed(commit)  # COMMIT does not go through a cursor
+    try:
+        with connection.execute_wrapper(
+            lambda execute, *args: timed(execute)(*args)  # every statement and BEGIN
+        ):
+            began = time.perf_counter()
+            for call in calls:
+                call()
+            whole = time.perf_counter() - began
+    finally:
+        del connection._commit
+    database_us = spent["database"] * 1e6 / len(calls)
+    ceiling_us = 1e6 / throughput["clients"]["1"]["ceiling_per_s"]
+    return {
+        "transitions": len(calls),
+        "whole_us": round(whole * 1e6 / len(calls), 1),
+        "database_us": round(database_us, 1),
+        "app_us": round((whole - spent["database"]) * 1e6 / len(calls), 1),
+        "ceiling_us": round(ceiling_us, 1),
+        "bound_ratio": round(ceiling_us / database_us, 3),
+    }
 
 
 # -- 3. inbox latency beside a page that reads one row ---------------------------------
