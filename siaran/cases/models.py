@@ -16,8 +16,17 @@ STATUSES = [
 
 
 class Case(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="cases")
-    sop_version = models.ForeignKey(SopVersion, on_delete=models.PROTECT, related_name="cases")
+    # Every index of this table is written again by each transition (PostgreSQL cannot
+    # update a row in place when an indexed column changes), so the foreign keys that no
+    # query looks cases up by carry no index of their own: the organisation and the
+    # creator lead composite indexes below, and cases are never listed by SOP version or
+    # by who claimed their step.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
+    sop_version = models.ForeignKey(
+        SopVersion, on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
     sop_id = models.CharField(max_length=64)
     title = models.CharField(_("title"), max_length=300)
     description = models.TextField(_("description"), blank=True)
@@ -43,9 +52,16 @@ class Case(models.Model):
     remind_at = models.DateTimeField(null=True, blank=True)
     escalate_at = models.DateTimeField(null=True, blank=True)
     claimed_by = models.ForeignKey(
-        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="claims"
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="claims",
+        db_index=False,
     )
-    created_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases_started")
+    created_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="cases_started", db_index=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -106,7 +122,10 @@ class CaseEvent(models.Model):
         "data",
     )
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    # Every transition writes two or three rows here. The case's events are found through
+    # the unique (case, seq) index, so the case needs none of its own; nothing looks
+    # events up by whom an acting official stood in for.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)
     seq = models.PositiveIntegerField()
     kind = models.CharField(max_length=32)
     step_id = models.CharField(max_length=64, blank=True)
@@ -115,7 +134,7 @@ class CaseEvent(models.Model):
         Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     on_behalf_of = models.ForeignKey(
-        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     note = models.TextField(blank=True)
     round = models.PositiveIntegerField(default=0)
