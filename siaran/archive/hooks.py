@@ -11,11 +11,16 @@ from siaran.documents.approval_sheet import passes_final_review
 log = logging.getLogger(__name__)
 
 
+def concerns(sop, transition) -> bool:
+    """Does this decision pass the SOP's last review, where `before_decision` has work?"""
+    return passes_final_review(sop, transition.events)
+
+
 def before_decision(*, case, sop, transition, person) -> None:
     """When this decision passes the SOP's last review: refuse it while the content shows
     a patient or a child without a consent record; else issue the approval sheet once the
     decision is committed."""
-    if not passes_final_review(sop, transition.events):
+    if not concerns(sop, transition):
         return
     from .actions import consent_missing, consent_refusal  # actions imports cases.actions
 

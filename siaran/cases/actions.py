@@ -8,6 +8,7 @@ a conflict, on SQLite and on PostgreSQL alike.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -189,11 +190,15 @@ def case_decide(
         return _publishing().publication_start(
             person=person, case=case, on_behalf=on_behalf, channels=channels, at=at, now=now
         )
-    with transaction.atomic():
-        # Issue 5: consent before the final review passes; the approval sheet on commit.
-        archive_hooks.before_decision(case=case, sop=sop, transition=transition, person=person)
+    sent_back = any(event.kind == engine.SENT_BACK for event in transition.events)
+    final_review = archive_hooks.concerns(sop, transition)
+    # A step change that writes only the case and its timeline needs no transaction
+    # around it: `_append` makes that write one (on PostgreSQL a single statement).
+    with transaction.atomic() if sent_back or final_review else contextlib.nullcontext():
+        if final_review:  # issue 5: consent first; the approval sheet with the change
+            archive_hooks.before_decision(case=case, sop=sop, transition=transition, person=person)
         _apply(case, sop, transition, person, on_behalf, now)
-        if any(event.kind == engine.SENT_BACK for event in transition.events):
+        if sent_back:
             _new_content_version(case, person)
     return case
 
@@ -546,6 +551,9 @@ def _apply(
             escalate_at=escalate_at,
             claimed_by_id=None,
         )
+    # Only what changes is set: SQLite then leaves alone the indexes of the columns that
+    # keep their value (the status, the claim), and their pages stay out of the commit.
+    values = {k: v for k, v in values.items() if v is Increment or getattr(case, k) != v}
     taken = int((now - case.current_since).total_seconds()) if case.current_since else None
     rows = [
         _event_row(
@@ -608,7 +616,8 @@ def _event_row(
 
 def _append(case: Case, rows: list[dict], values: dict, lock_version: int | None = None) -> None:
     """Add `rows` to the case's timeline, each chained to the one before, and update the
-    case with `values` in the same conditional UPDATE, inside the caller's transaction.
+    case with `values` in the same conditional UPDATE: both or neither, in the caller's
+    transaction if there is one, else as a transaction of their own.
 
     The UPDATE holds only if nobody appended meanwhile (and, for a transition, the case
     is still at `lock_version`). When only the timeline grew (a comment or a file a
@@ -624,11 +633,11 @@ def _append(case: Case, rows: list[dict], values: dict, lock_version: int | None
             row["seq"], row["prev_hash"] = seq, previous
             row["hash"] = previous = digest(previous, {k: row[k] for k in CaseEvent.HASHED})
         values.update(last_event=case.last_event + len(rows), last_hash=previous)
-        with connection.cursor() as cursor:
-            if _CASES.update(cursor, values, **where, last_event=case.last_event):
-                _EVENTS.insert(cursor, rows)
-                case.last_event, case.last_hash = values["last_event"], values["last_hash"]
-                return
+        if _CASES.update_then_insert(
+            values, {**where, "last_event": case.last_event}, _EVENTS, rows
+        ):
+            case.last_event, case.last_hash = values["last_event"], values["last_hash"]
+            return
         head = Case.objects.filter(pk=case.pk).values("lock_version", "last_event", "last_hash")
         head = head.first()
         if head is None or (lock_version is not None and head["lock_version"] != lock_version):
@@ -641,8 +650,7 @@ def _record(person: Person, case: Case, kind: str, **fields) -> None:
     """One timeline row for something done on a case besides deciding: a comment, a
     file, a content save, a claim, a download. Its own transaction unless inside one."""
     row = _event_row(case, kind, timezone.now(), actor=person, **fields)
-    with transaction.atomic():
-        _append(case, [row], {"updated_at": row["at"]})
+    _append(case, [row], {"updated_at": row["at"]})
 
 
 # -- publishing -------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.db import connection, connections, models
+from django.db import connection, connections, models, transaction
 
 
 class Table:
@@ -64,22 +64,68 @@ class Table:
 
         A value of `Increment` adds one to the column, as F("column") + 1 does.
         """
-        key = ("update", tuple(values), tuple(where))
+        sql = self._statement(
+            ("update", tuple(values), tuple(where)), self._update_sql, values, where
+        )
+        cursor.execute(sql, self._update_params(values, where))
+        return cursor.rowcount
+
+    def update_then_insert(
+        self, values: dict[str, Any], where: dict[str, Any], into: Table, rows: list[dict]
+    ) -> bool:
+        """UPDATE the row matching `where` and, only if it matched, INSERT `rows` into
+        `into`, both or neither; whether the row matched.
+
+        On PostgreSQL this is one statement (the UPDATE a CTE the INSERT's rows wait on),
+        which needs no BEGIN and COMMIT of its own: outside a transaction it is one.
+        Elsewhere the two statements go in a transaction (the caller's, if any).
+        """
+        if connection.vendor != "postgresql":
+            with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+                if not self.update(cursor, values, **where):
+                    return False
+                into.insert(cursor, rows)
+                return True
+        names = tuple(rows[0])
+        key = ("update_then_insert", tuple(values), tuple(where), into.name, names, len(rows))
+        sql = self._statement(key, self._update_then_insert_sql, values, where, into, rows)
+        params = self._update_params(values, where) + into._insert_params(rows, names)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount > 0
+
+    def _statement(self, key: tuple, build: Callable[..., str], *args: Any) -> str:
         sql = self._statements.get(key)
         if sql is None:
-            quote = connection.ops.quote_name
-            sets = ", ".join(
-                f"{quote(c)} = {quote(c)} + 1" if v is Increment else f"{quote(c)} = %s"
-                for c, v in ((self.fields[a].column, v) for a, v in values.items())
-            )
-            condition = " AND ".join(f"{quote(self.fields[a].column)} = %s" for a in where)
-            sql = f"UPDATE {self.name} SET {sets} WHERE {condition}"  # noqa: S608 (our names)
-            self._statements[key] = sql
+            sql = self._statements[key] = build(*args)
+        return sql
+
+    def _update_sql(self, values: dict[str, Any], where: dict[str, Any]) -> str:
+        quote = connection.ops.quote_name
+        sets = ", ".join(
+            f"{quote(c)} = {quote(c)} + 1" if v is Increment else f"{quote(c)} = %s"
+            for c, v in ((self.fields[a].column, v) for a, v in values.items())
+        )
+        condition = " AND ".join(f"{quote(self.fields[a].column)} = %s" for a in where)
+        return f"UPDATE {self.name} SET {sets} WHERE {condition}"  # noqa: S608 (our names)
+
+    def _update_params(self, values: dict[str, Any], where: dict[str, Any]) -> list:
         prep = self._preps()
         params = [prep[a](v) for a, v in values.items() if v is not Increment]
-        params += [prep[a](v) for a, v in where.items()]
-        cursor.execute(sql, params)
-        return cursor.rowcount
+        return params + [prep[a](v) for a, v in where.items()]
+
+    def _update_then_insert_sql(
+        self, values: dict[str, Any], where: dict[str, Any], into: Table, rows: list[dict]
+    ) -> str:
+        # Each value is cast to its column's type: a NULL parameter has none of its own.
+        casts = [into.fields[a].cast_db_type(connection) for a in rows[0]]
+        one = "(" + ", ".join(f"CAST(%s AS {cast})" for cast in casts) + ")"
+        return (
+            f"WITH moved AS ({self._update_sql(values, where)} RETURNING 1)"  # noqa: S608
+            f" INSERT INTO {into.name} ({into._column_list(tuple(rows[0]))})"
+            f" SELECT * FROM (VALUES {', '.join([one] * len(rows))}) AS v"
+            " WHERE EXISTS (SELECT FROM moved)"
+        )
 
     def insert(self, cursor, rows: Iterable[dict[str, Any]]) -> None:
         """INSERT several rows, all with the same keys, in one statement."""
@@ -87,17 +133,20 @@ class Table:
         if not rows:
             return
         names = tuple(rows[0])
-        key = ("insert", names, len(rows))
-        sql = self._statements.get(key)
-        if sql is None:
-            quote = connection.ops.quote_name
-            columns = ", ".join(quote(self.fields[a].column) for a in names)
-            one = "(" + ", ".join(["%s"] * len(names)) + ")"
-            values = ", ".join([one] * len(rows))
-            sql = f"INSERT INTO {self.name} ({columns}) VALUES {values}"  # noqa: S608 (our names)
-            self._statements[key] = sql
+        sql = self._statement(("insert", names, len(rows)), self._insert_sql, names, len(rows))
+        cursor.execute(sql, self._insert_params(rows, names))
+
+    def _column_list(self, names: tuple[str, ...]) -> str:
+        return ", ".join(connection.ops.quote_name(self.fields[a].column) for a in names)
+
+    def _insert_sql(self, names: tuple[str, ...], count: int) -> str:
+        one = "(" + ", ".join(["%s"] * len(names)) + ")"
+        values = ", ".join([one] * count)
+        return f"INSERT INTO {self.name} ({self._column_list(names)}) VALUES {values}"  # noqa: S608
+
+    def _insert_params(self, rows: list[dict[str, Any]], names: tuple[str, ...]) -> list:
         prep = self._preps()
-        cursor.execute(sql, [prep[a](row[a]) for row in rows for a in names])
+        return [prep[a](row[a]) for row in rows for a in names]
 
     def _preps(self) -> dict[str, Callable[[Any], Any]]:
         """Per column, what turns a Python value into the database's: what the field's
