@@ -210,7 +210,8 @@ def test_the_notifications_command_queues_the_digest_once_and_sends_it(demo, smt
     org_actions.preferences_set(
         person=verifier, email=verifier.user.email, mail_mode="digest", language="en"
     )
-    remind("Penerimaan Mahasiswa Baru 2027")
+    with time_machine.travel(at(23, 8), tick=False):  # the reminder before the digest
+        remind("Penerimaan Mahasiswa Baru 2027")
     with time_machine.travel(at(23, 9), tick=False):  # a Monday
         call_command("notifications", "digest", stdout=out)
         call_command("notifications", "digest", stdout=out)
