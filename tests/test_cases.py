@@ -205,3 +205,52 @@ def test_a_transition_writes_what_the_orm_reads_back(demo):
     )
     assert done.at == stored.current_since and done.actor == demo["rspon-direksi"]
     assert done.seconds_taken == int((done.at - done.started_at).total_seconds())
+
+
+@pytest.mark.django_db(transaction=True)  # outside the test's transaction, as in a request
+def test_a_step_change_writes_the_case_and_its_timeline_in_one_transaction(demo):
+    """On PostgreSQL one statement that commits itself; on SQLite one BEGIN ... COMMIT."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    starter = demo["rspon-unit-kerja"]
+    case = actions.case_start(person=starter, sop_id="rspon-medsos", title="Satu tulisan")
+    with CaptureQueriesContext(connection) as captured:
+        actions.case_decide(person=starter, case_id=case.pk, outcome="done")
+    sent = [q["sql"].split()[0].upper() for q in captured.captured_queries]
+    if connection.vendor == "postgresql":
+        assert sent == ["SELECT", "WITH"]
+    else:
+        assert sent == ["SELECT", "BEGIN", "UPDATE", "INSERT", "COMMIT"]
+    case.refresh_from_db()
+    assert (case.current_step, case.last_event) == ("produce", case.events.count())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_case_and_its_timeline_rows_are_written_both_or_neither(demo):
+    from django.db import IntegrityError
+    from django.utils import timezone
+
+    starter = demo["rspon-unit-kerja"]
+    case = actions.case_start(person=starter, sop_id="rspon-medsos", title="Satu tulisan")
+    case.refresh_from_db()
+    before = (case.lock_version, case.events.count())
+
+    def row(seq):
+        row = actions._event_row(case, "comment_added", timezone.now(), actor=starter)
+        return {**row, "seq": seq, "prev_hash": "", "hash": "x" * 64}
+
+    bump = {"lock_version": actions.Increment}
+    # The case moved on since it was read: no row is added.
+    stale = {"id": case.pk, "lock_version": case.lock_version - 1}
+    assert not actions._CASES.update_then_insert(bump, stale, actions._EVENTS, [row(99)])
+    # A row that cannot be written (its place in the chain is taken): the case is not
+    # changed either.
+    where = {"id": case.pk, "lock_version": case.lock_version}
+    with pytest.raises(IntegrityError):
+        actions._CASES.update_then_insert(bump, where, actions._EVENTS, [row(1)])
+    case.refresh_from_db()
+    assert (case.lock_version, case.events.count()) == before
+    assert actions._CASES.update_then_insert(bump, where, actions._EVENTS, [row(99), row(100)])
+    case.refresh_from_db()
+    assert (case.lock_version, case.events.count()) == (before[0] + 1, before[1] + 2)
