@@ -429,23 +429,18 @@ def database_share(world: World, throughput: dict, cases: int = 25) -> dict:
     calls = world.calls(world.new_cases(cases))
     spent = {"database": 0.0}
 
-    def timed(function):
-        def wrapper(*args, **kwargs):
-            began = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                spent["database"] += time.perf_counter() - began
-
-        return wrapper
+    def in_database(function, *args):
+        began = time.perf_counter()
+        try:
+            return function(*args)
+        finally:
+            spent["database"] += time.perf_counter() - began
 
     connection.ensure_connection()
     commit = connection._commit
-    connection._commit = timed(commit)  # COMMIT does not go through a cursor
+    connection._commit = functools.partial(in_database, commit)  # not through a cursor
     try:
-        with connection.execute_wrapper(
-            lambda execute, *args: timed(execute)(*args)  # every statement and BEGIN
-        ):
+        with connection.execute_wrapper(in_database):  # every statement, BEGIN included
             began = time.perf_counter()
             for call in calls:
                 call()

@@ -1,5 +1,6 @@
 """What issue 5 adds to a case's decision, in one place: `cases.actions.case_decide`
-calls `before_decision` inside the transition's transaction, before it is written."""
+calls `before_decision` inside the transition's transaction, before it is written, when
+the decision `concerns` issue 5."""
 
 from __future__ import annotations
 
@@ -16,12 +17,10 @@ def concerns(sop, transition) -> bool:
     return passes_final_review(sop, transition.events)
 
 
-def before_decision(*, case, sop, transition, person) -> None:
-    """When this decision passes the SOP's last review: refuse it while the content shows
-    a patient or a child without a consent record; else issue the approval sheet once the
-    decision is committed."""
-    if not concerns(sop, transition):
-        return
+def before_decision(*, case, person) -> None:
+    """For a decision that passes the SOP's last review (`concerns`): refuse it while the
+    content shows a patient or a child without a consent record; else issue the approval
+    sheet once the decision is committed."""
     from .actions import consent_missing, consent_refusal  # actions imports cases.actions
 
     if consent_missing(case.pk):

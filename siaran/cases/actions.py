@@ -196,7 +196,7 @@ def case_decide(
     # around it: `_append` makes that write one (on PostgreSQL a single statement).
     with transaction.atomic() if sent_back or final_review else contextlib.nullcontext():
         if final_review:  # issue 5: consent first; the approval sheet with the change
-            archive_hooks.before_decision(case=case, sop=sop, transition=transition, person=person)
+            archive_hooks.before_decision(case=case, person=person)
         _apply(case, sop, transition, person, on_behalf, now)
         if sent_back:
             _new_content_version(case, person)
