@@ -341,7 +341,7 @@ class _Plan:
     def versions(self) -> list[tuple[str, bytes]]:
         found = []
         for version in self.case.versions.prefetch_related("media").select_related("created_by"):
-            media = sorted(version.media.all(), key=lambda a: a.pk)
+            media = version.ordered_media()
             document = {
                 "number": version.number,
                 "created_by": self.person(version.created_by),

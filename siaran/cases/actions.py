@@ -507,6 +507,7 @@ def _new_content_version(case: Case, person: Person) -> None:
         narrative=last.narrative,
         captions=last.captions,
         hashtags=last.hashtags,
+        media_order=last.media_order,
         created_by=person,
     )
     version.media.set(last.media.all())

@@ -7,7 +7,8 @@ which content was approved. It is defined here once:
 
 where `content_document` is the object below: the scheme's name ("siaran-content/1"),
 the title, narrative, captions per channel and hashtags as written, and the SHA-256 of
-each media file (images, videos) in the order they were added. Canonical JSON means
+each media file (images, videos) in the version's order (the order they were
+added, until an editor moves one: `ContentVersion.ordered_media`). Canonical JSON means
 keys sorted, no spaces (separators "," and ":"), non-ASCII characters kept as they are,
 encoded as UTF-8. The case export writes the same object into each version's
 `content.json`, so anyone can recompute the digest without Siaran.
@@ -30,7 +31,7 @@ def content_document(version: ContentVersion) -> dict:
         "narrative": version.narrative,
         "captions": dict(version.captions or {}),
         "hashtags": version.hashtags,
-        "media": [file.sha256 for file in sorted(version.media.all(), key=lambda a: a.pk)],
+        "media": [file.sha256 for file in version.ordered_media()],
     }
 
 

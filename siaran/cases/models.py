@@ -164,6 +164,13 @@ class ContentVersion(models.Model):
     captions = models.JSONField(_("captions per channel"), default=dict, blank=True)
     hashtags = models.CharField(_("hashtags"), max_length=500, blank=True)
     media = models.ManyToManyField("Attachment", blank=True, related_name="in_versions")
+    # The media's order as the editor set it, by attachment id; the first image is the
+    # main one (the approval sheet's thumbnail, a carousel's cover). Empty: upload order.
+    media_order = models.JSONField(default=list, blank=True)
+    # Set when the SOP's last review passes: from then on the version cannot change, and
+    # what is published must still have this content SHA-256 (siaran.cases.digest).
+    approved_sha256 = models.CharField(max_length=64, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -173,10 +180,25 @@ class ContentVersion(models.Model):
             models.UniqueConstraint(fields=["case", "number"], name="version_unique_number")
         ]
 
+    def ordered_media(self) -> list["Attachment"]:
+        """The version's images and videos in the editor's order (upload order until the
+        editor moves one); the first image is the main one."""
+        files = sorted(self.media.all(), key=lambda a: a.pk)
+        place = {pk: i for i, pk in enumerate(self.media_order or [])}
+        return sorted(files, key=lambda a: place.get(a.pk, len(place)))
+
+    @property
+    def frozen(self) -> bool:
+        return bool(self.approved_sha256)
+
 
 def attachment_path(attachment: "Attachment", _filename: str) -> str:
     # The uploaded name is never trusted: files are stored by case and a random key.
     return f"cases/{attachment.case_id}/{attachment.key}{attachment.extension}"
+
+
+def preview_path(attachment: "Attachment", _filename: str) -> str:
+    return f"cases/{attachment.case_id}/{attachment.key}-preview.jpg"
 
 
 class Attachment(models.Model):
@@ -193,6 +215,18 @@ class Attachment(models.Model):
     uploaded_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
     step_id = models.CharField(max_length=64, blank=True)
+    # What was read of an image or a video on upload (siaran.cases.media), for previews
+    # and the platforms' rules; null when it could not be read.
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    # A small JPEG for pages on a phone: the image scaled down, or a video's poster frame.
+    preview = models.FileField(upload_to=preview_path, max_length=300, blank=True)
+    # A copy made for the platforms from an uploaded file they cannot take (a PNG poster
+    # as JPEG for Instagram): `original` is the uploaded file, which stays the content.
+    original = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="renditions"
+    )
 
 
 class Comment(models.Model):

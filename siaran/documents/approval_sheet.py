@@ -216,9 +216,7 @@ def display_code(code: str) -> str:
 
 def thumbnail_of(version: ContentVersion, box: float = THUMBNAIL) -> Image | None:
     """The version's first image, small; None when it has none or it cannot be read."""
-    image = next(
-        (f for f in sorted(version.media.all(), key=lambda a: a.pk) if f.kind == "image"), None
-    )
+    image = next((f for f in version.ordered_media() if f.kind == "image"), None)
     if image is None:
         return None
     try:

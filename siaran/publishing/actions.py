@@ -71,7 +71,7 @@ def publication_start(
             case_lock(case.pk, case.lock_version)
             return case_publication_finish(case_id=case.pk, person=person, now=now)
     version = case.versions.order_by("-number").first()
-    media = [MediaFile(a) for a in version.media.order_by("pk")]
+    media = [MediaFile(a) for a in version.ordered_media()]
     accounts = ChannelAccount.objects.filter(organization_id=case.organization_id)
     accounts = {a.channel: a for a in accounts}
     # A case still `active` has never started publishing: it has no jobs, and no worker

@@ -112,6 +112,10 @@ class PublishJob(models.Model):
     title = models.CharField(max_length=300, blank=True)
     caption = models.TextField(blank=True)  # the text as posted
     media = models.JSONField(default=list, blank=True)  # attachment ids, in order
+    # The approved content version the job posts, and its content SHA-256: checked against
+    # the approval before every call to the platform, and kept as what was sent.
+    version = models.PositiveIntegerField(null=True, blank=True)
+    content_sha256 = models.CharField(max_length=64, blank=True)
     run_after = models.DateTimeField(null=True, blank=True)  # scheduled, or backing off
     attempts = models.PositiveIntegerField(default=0)
     claim = models.CharField(max_length=32, blank=True)  # the running worker's token

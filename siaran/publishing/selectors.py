@@ -41,7 +41,7 @@ def channel_problems(case: Case, version: ContentVersion | None) -> dict[str, li
     """What the content breaks on each of the case's channels, shown while writing it."""
     if version is None:
         return {}
-    media = [MediaFile(a) for a in version.media.order_by("pk")]
+    media = [MediaFile(a) for a in version.ordered_media()]
     found = {}
     for channel in case.channels:
         platform = for_channel(channel)

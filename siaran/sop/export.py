@@ -80,6 +80,7 @@ def _step(step: Step) -> dict:
         ],
         "assignment": step.assignment,
         "signs_approval_sheet": step.signs_approval_sheet,
+        "edits_content": step.edits_content,
         "inferred": list(step.inferred),
         "inference_note": step.inference_note,
     }

@@ -77,7 +77,7 @@ LANE_FIELDS = ("id", "name", "name_en", "holder", "inferred")
 STEP_FIELDS = (
     "id", "no", "activity", "activity_en", "lane", "kind", "inputs", "time", "output",
     "remarks", "outcomes", "next", "channels", "assignment", "signs_approval_sheet",
-    "inferred", "inference_note",
+    "edits_content", "inferred", "inference_note",
 )  # fmt: skip
 OUTCOME_FIELDS = ("id", "label", "label_en", "next", "note_required", "inferred")
 CHANNEL_FIELDS = ("platform", "handle", "name", "url")
@@ -573,9 +573,21 @@ class _Reader:
             channels=tuple(c for c in channels if c),
             assignment=self.choice(step, "assignment", path, ASSIGNMENTS, "one"),
             signs_approval_sheet=self.flag(step, "signs_approval_sheet", path),
+            edits_content=self.edits_content(step, path, kind),
             inferred=inferred,
             inference_note=self.text(step, "inference_note", path),
         )
+
+    def edits_content(self, step: dict, path: str, kind: str) -> bool:
+        edits = self.flag(step, "edits_content", path)
+        if edits and kind != "task":
+            self.error(
+                _join(path, "edits_content"),
+                gettext_noop(
+                    "only a task step can edit the content; a review comments and sends back"
+                ),
+            )
+        return edits
 
     def read_next(self, step: dict, path: str, index: int, count: int) -> str | None:
         """A task or publish step goes to the next row unless it names another step."""

@@ -82,6 +82,9 @@ class Step:
     channels: tuple[Channel, ...] = ()
     assignment: str = "one"
     signs_approval_sheet: bool = False
+    # The content (text, captions, files and their order) may be written at this step: the
+    # steps that make or edit it. Reviewers comment and send back; they do not edit.
+    edits_content: bool = False
     inferred: tuple[str, ...] = ()  # fields read from sops.md because the scan lost them
     inference_note: str = ""
 
@@ -148,6 +151,15 @@ class Sop:
     def is_rework(self, from_step: str, outcome: Outcome) -> bool:
         """An outcome that leads back to this step or an earlier one sends work back."""
         return outcome.next is not None and self.position(outcome.next) <= self.position(from_step)
+
+    def edits_content(self, step_id: str) -> bool:
+        """May the content be written at this step? At the steps the file marks with
+        `edits_content`; a file that marks none lets every task step edit, as before the
+        field existed."""
+        step = self.step(step_id)
+        if any(s.edits_content for s in self.steps):
+            return step.edits_content
+        return step.kind == "task"
 
     def distance_to_end(self) -> dict[str, int]:
         """Fewest transitions from each step to the end; a step that cannot end is absent."""
