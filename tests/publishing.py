@@ -69,28 +69,88 @@ def connect(admin, channel: str, connector: str, url: str = "", **fields) -> Non
 
 
 def at_publish_step(person, title: str = "Dies Natalis Poltekkes Jakarta II") -> Case:
-    """The demo's Poltekkes case waiting at its upload step, with a poster attached."""
+    """The demo's Poltekkes case waiting at its upload step, with its approved poster (a
+    1080x1080 PNG, made at the design step)."""
     case = Case.objects.get(title=title)
     assert case.current_step == "upload"
-    case_actions.attachment_add(
-        person=person, case_id=case.pk, upload=upload(image(1200, 630), "poster.jpg")
-    )
+    assert case.versions.get().media.count() == 1
     return case
 
 
 def rspon_at_upload(demo, *files) -> Case:
     """The demo's RSPON poster case, approved by the directors: at its upload step.
 
-    `files` are (bytes, name, content type) uploaded by the PR team as its media.
+    `files` are (bytes, name, content type): the content's media instead of the demo's
+    poster. Content changes only where it is made, so the directors first send the case
+    back to the PR team's editing step, where the files are put in, and it comes back to
+    them through the SOP's steps.
     """
     case = Case.objects.get(title="Poster Hari Stroke Sedunia")
+    if files:
+        content_rework(demo, case, files)
     case_actions.case_decide(person=demo["rspon-direksi"], case_id=case.pk, outcome="ya")
-    for data, name, content_type in files:
-        case_actions.attachment_add(
-            person=demo["rspon-tim-humas"], case_id=case.pk, upload=upload(data, name, content_type)
-        )
     case.refresh_from_db()
     assert case.current_step == "upload"
+    return case
+
+
+# Who finishes each Poltekkes step in the demo, and with what outcome.
+POLTEKKES_WALK = {
+    "direction": ("poltekkes-jkt2-pengarah", "done"),
+    "plan": ("poltekkes-jkt2-ketua-tim", "done"),
+    "design": ("poltekkes-jkt2-anggota", "done"),
+    "verify": ("poltekkes-jkt2-verifikator", "ya"),
+    "control": ("poltekkes-jkt2-pengendali-publikasi", "ya"),
+    "approve": ("poltekkes-jkt2-penanggung-jawab", "ya"),
+    "ratify": ("poltekkes-jkt2-pengarah", "ya"),
+}
+
+
+def poltekkes_at_upload(demo, *files, title: str = "Video Dies Natalis", channels=None) -> Case:
+    """A new Poltekkes case walked to its upload step by the demo's people, with `files`
+    ((bytes, name, content type)) as its media, put in at the design step."""
+    case = case_actions.case_start(
+        person=demo["poltekkes-jkt2-pengarah"],
+        sop_id="poltekkes-jkt2-publikasi",
+        title=title,
+        channels=channels,
+    )
+    while case.current_step != "upload":
+        username, outcome = POLTEKKES_WALK[case.current_step]
+        if case.current_step == "design":
+            for data, name, content_type in files:
+                case_actions.attachment_add(
+                    person=demo[username], case_id=case.pk, upload=upload(data, name, content_type)
+                )
+        case = case_actions.case_decide(person=demo[username], case_id=case.pk, outcome=outcome)
+    return case
+
+
+# Who finishes each RSPON step in the demo, and with what outcome.
+RSPON_WALK = {
+    "edit": ("rspon-tim-humas", "done"),
+    "verify": ("rspon-subkoor-humas", "done"),
+    "submit-to-directors": ("rspon-koordinator-umum", "done"),
+}
+
+
+def content_rework(demo, case: Case, files) -> Case:
+    """Send the RSPON case at the directors' review back to editing, make `files` its
+    media (in that order), and walk it back to the directors."""
+    case_actions.case_decide(
+        person=demo["rspon-direksi"], case_id=case.pk, outcome="tidak", note="Ganti berkasnya."
+    )
+    editor = demo["rspon-tim-humas"]
+    for old in case.versions.order_by("-number").first().media.all():
+        case_actions.version_media_remove(person=editor, case_id=case.pk, attachment_id=old.pk)
+    for data, name, content_type in files:
+        case_actions.attachment_add(
+            person=editor, case_id=case.pk, upload=upload(data, name, content_type)
+        )
+    case.refresh_from_db()
+    while case.current_step != "director-review":
+        username, outcome = RSPON_WALK[case.current_step]
+        case = case_actions.case_decide(person=demo[username], case_id=case.pk, outcome=outcome)
     return case
 
 

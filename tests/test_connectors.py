@@ -28,6 +28,7 @@ from tests.publishing import (
     connect,
     image,
     mp4,
+    poltekkes_at_upload,
     publish,
     rspon_at_upload,
     siaran_server,
@@ -297,22 +298,32 @@ def rspon_case_at_upload_again(demo, case):
 
 
 @pytest.mark.django_db
-def test_x_rules_and_an_expired_token(demo, admin, x):
+def test_x_expired_token(demo, admin, x):
     connect(admin, "x", "x", x.url, account_id=RSPON_X, credentials={"access_token": "gone"})
     case = rspon_at_upload(demo)
-    from siaran.cases.models import ContentVersion
-
-    ContentVersion.objects.filter(case=case).update(captions={"x": "a" * 281})
     job = publish(case, demo["rspon-tim-humas"], ["x"])["x"]
-    assert job.status == "failed" and job.error_code == "rules"
-    ContentVersion.objects.filter(case=case).update(captions={"x": "Hari Stroke Sedunia"})
-    from siaran.publishing import actions
-
-    job = actions.publication_retry(person=demo["rspon-tim-humas"], case_id=case.pk, channel="x")
-    assert job.status == "queued" and job.caption == "Hari Stroke Sedunia"
+    assert job.status == "queued"
     assert runner.run(job.pk) == "failed"
     job.refresh_from_db()
     assert job.error_code == "token_rejected" and x.tweets == []
+
+
+def test_content_changed_after_approval_is_never_sent(demo, admin, x):
+    """The publish job checks the approved digest before it calls the platform: content
+    changed behind Siaran's back (in the database) is refused, and nothing is posted."""
+    from siaran.cases.models import ContentVersion
+
+    connect(admin, "x", "x", x.url, account_id=RSPON_X)
+    case = rspon_at_upload(demo)
+    version = ContentVersion.objects.get(case=case, number=case.versions.count())
+    assert version.approved_sha256
+    job = publish(case, demo["rspon-tim-humas"], ["x"])["x"]
+    assert job.content_sha256 == version.approved_sha256 and job.version == version.number
+    ContentVersion.objects.filter(pk=version.pk).update(narrative="Diubah diam-diam.")
+    assert runner.run(job.pk) == "failed"
+    job.refresh_from_db()
+    assert job.error_code == "content_changed" and x.tweets == []
+    assert "differs from the approved" in job.error_detail
 
 
 # -- YouTube ---------------------------------------------------------------------------------
@@ -461,15 +472,7 @@ def tiktok():
 def tiktok_job(demo, admin, tiktok, video: bytes, **fields):
     connect(admin, "tiktok", "tiktok", tiktok.url, handle="@poltekkesjkt2", **fields)
     humas = demo["poltekkes-jkt2-anggota"]
-    from siaran.cases.models import Case
-    from tests.publishing import upload
-
-    case = Case.objects.get(title="Dies Natalis Poltekkes Jakarta II")
-    from siaran.cases import actions as case_actions
-
-    case_actions.attachment_add(
-        person=humas, case_id=case.pk, upload=upload(video, "dies.mp4", "video/mp4")
-    )
+    case = poltekkes_at_upload(demo, (video, "dies.mp4", "video/mp4"), channels=["tiktok"])
     return publish(case, humas, ["tiktok"])["tiktok"]
 
 

@@ -50,6 +50,7 @@ PUBLISHED_LINK_FIELDS = [
     "published_at",
     "published_by",
     "proof",
+    "content_sha256",  # of the approved version the post was made from
 ]
 
 
@@ -78,6 +79,7 @@ def published_links(jobs: list) -> list[dict]:
             "published_at": job.published_at.isoformat(),
             "published_by": (job.done_by or job.started_by).name,
             "proof": _proof_path(job),
+            "content_sha256": job.content_sha256,
         }
         for job in jobs
     ]

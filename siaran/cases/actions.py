@@ -27,6 +27,7 @@ from siaran.audit.chain import digest
 from siaran.core import sops
 from siaran.core.sops import translate
 from siaran.core.sql import Increment, Table
+from siaran.core.templatetags.siaran import localized
 from siaran.notifications import actions as notifications
 from siaran.notifications.rules import step_timers
 from siaran.orgs.calendar import calendar_of
@@ -38,6 +39,7 @@ from siaran.sop.engine import Actor, CaseState, Refused, Transition
 from siaran.sop.model import PUBLISH, Sop
 
 from .definitions import definition, definition_of
+from .digest import content_sha256
 from .models import Attachment, Case, CaseEvent, Comment, ContentVersion, SeenVersion
 from .selectors import can_see, visible_cases
 
@@ -195,12 +197,24 @@ def case_decide(
     # A step change that writes only the case and its timeline needs no transaction
     # around it: `_append` makes that write one (on PostgreSQL a single statement).
     with transaction.atomic() if sent_back or final_review else contextlib.nullcontext():
+        approved = None
         if final_review:  # issue 5: consent first; the approval sheet with the change
             archive_hooks.before_decision(case=case, person=person)
-        _apply(case, sop, transition, person, on_behalf, now)
+            approved = _content_freeze(case, now)
+        _apply(case, sop, transition, person, on_behalf, now, approved=approved)
         if sent_back:
             _new_content_version(case, person)
     return case
+
+
+def _content_freeze(case: Case, now: dt.datetime) -> str:
+    """The last review passes: its version is what will be published, as it is now. Its
+    content SHA-256 is kept on the version and on the decision's timeline row."""
+    version = case.versions.order_by("-number").prefetch_related("media").first()
+    version.approved_sha256 = content_sha256(version)
+    version.approved_at = now
+    version.save(update_fields=["approved_sha256", "approved_at"])
+    return version.approved_sha256
 
 
 def case_withdraw(*, person: Person, case_id: int, note: str = "", now=None) -> Case:
@@ -396,9 +410,16 @@ def checked_upload(
     )
 
 
-def attachment_add(*, person: Person, case_id: int, upload) -> Attachment:
-    """Keep an uploaded letter, poster or video with the case, checked by its content."""
-    case, state = _load_case_at_work(person, case_id)
+def attachment_add(
+    *, person: Person, case_id: int, upload, replaces: int | None = None
+) -> Attachment:
+    """Keep an uploaded letter, poster or video with the case, checked by its content.
+
+    `replaces`: an image or video of the version being produced that the upload takes the
+    place of (same position); earlier versions keep the file they had.
+    """
+    case, state = _load_case_at_work(person, case_id, content=False)
+    old = _version_file(case, replaces) if replaces is not None else None
     attachment = checked_upload(
         upload,
         case=case,
@@ -408,17 +429,85 @@ def attachment_add(*, person: Person, case_id: int, upload) -> Attachment:
             "This file is not a PDF, an image (JPEG, PNG, WebP) or a video (MP4, MOV, WebM)."
         ),
     )
+    if attachment.kind in ("image", "video"):  # content; a letter is not
+        content_editable(definition(case.sop_version), state)
+    elif old is not None:
+        raise ActionError(
+            ActionError.INVALID,
+            "file_type",
+            _("An image or a video can only be replaced by an image or a video."),
+        )
     attachment.file.save("upload", upload, save=False)
     try:
         with transaction.atomic():
             attachment.save()
             if attachment.kind in ("image", "video"):
-                case.versions.order_by("-number").first().media.add(attachment)
-            _record(person, case, "file_added", note=attachment.name, data=_file_data(attachment))
+                version, order = old or (case.versions.order_by("-number").first(), None)
+                version.media.add(attachment)
+                if old is not None:
+                    order = [attachment.pk if pk == replaces else pk for pk in order]
+                    version.media.remove(replaces)
+                    version.media_order = order
+                    version.save(update_fields=["media_order"])
+            data = _file_data(attachment)
+            if old is not None:
+                data["replaces"] = replaces
+            kind = "file_replaced" if old is not None else "file_added"
+            _record(person, case, kind, note=attachment.name, data=data)
     except Exception:
         attachment.file.delete(save=False)  # no orphan file when the row cannot be written
         raise
     return attachment
+
+
+def _version_file(case: Case, attachment_id: int) -> tuple[ContentVersion, list[int]]:
+    """The newest version and its media order, if `attachment_id` is one of its files."""
+    version = case.versions.order_by("-number").prefetch_related("media").first()
+    order = [a.pk for a in version.ordered_media()]
+    if attachment_id not in order:
+        raise ActionError(
+            ActionError.NOT_FOUND,
+            "no_such_file",
+            _("This file is not part of the content being produced."),
+        )
+    return version, order
+
+
+def version_media_remove(*, person: Person, case_id: int, attachment_id: int) -> ContentVersion:
+    """Take an image or video out of the version being produced. The file stays with the
+    case (earlier versions and the archive keep it)."""
+    case, _state = _load_case_at_work(person, case_id)
+    version, order = _version_file(case, attachment_id)
+    name = next(a.name for a in version.media.all() if a.pk == attachment_id)
+    with transaction.atomic():
+        version.media.remove(attachment_id)
+        version.media_order = [pk for pk in order if pk != attachment_id]
+        version.save(update_fields=["media_order"])
+        data = {"file": name, "version": version.number, "attachment": attachment_id}
+        _record(person, case, "file_removed", note=name, data=data)
+    return version
+
+
+def version_media_order(*, person: Person, case_id: int, order: list[int]) -> ContentVersion:
+    """Set the order of the version's images and videos; the first image is the main one
+    (the approval sheet's thumbnail, the cover of a carousel). `order` names each file of
+    the version once."""
+    case, _state = _load_case_at_work(person, case_id)
+    version = case.versions.order_by("-number").prefetch_related("media").first()
+    current = [a.pk for a in version.ordered_media()]
+    if sorted(order) != sorted(current) or len(set(order)) != len(order):
+        raise ActionError(
+            ActionError.INVALID,
+            "bad_order",
+            _("Name each image and video of the content once, in the order wanted."),
+        )
+    if order != current:
+        with transaction.atomic():
+            version.media_order = list(order)
+            version.save(update_fields=["media_order"])
+            data = {"version": version.number, "order": list(order)}
+            _record(person, case, "media_reordered", data=data)
+    return version
 
 
 # -- inside ---------------------------------------------------------------------------
@@ -468,8 +557,16 @@ def _pin(sop_id: str) -> SopVersion | None:
     return version
 
 
-def _load_case_at_work(person: Person, case_id: int) -> tuple[Case, CaseState]:
-    """A running case whose current step `person` may work on (content, files)."""
+def _load_case_at_work(
+    person: Person, case_id: int, *, content: bool = True
+) -> tuple[Case, CaseState]:
+    """A running case whose current step `person` may work on (content, files).
+
+    Nothing changes once the last review approved the content (it is frozen until a
+    send-back). `content`: the change touches the content (text, captions, images,
+    videos), which only the SOP's content-editing steps may change; a letter (PDF) may be
+    added at any step.
+    """
     case, lanes, sop = _load_case(person, case_id)
     state = CaseState.from_dict(case.state)
     if state.closed:
@@ -480,7 +577,35 @@ def _load_case_at_work(person: Person, case_id: int) -> tuple[Case, CaseState]:
             "not_your_lane",
             _("Only the people of the current step can change the content or add files."),
         )
+    # Only a send-back makes a new version, so the newest one tells whether it is frozen.
+    if case.versions.order_by("-number").values_list("approved_sha256", flat=True).first():
+        raise content_locked(
+            _(
+                "The content was approved and is frozen: what is published is what was "
+                "approved. To change it, a reviewer must send the case back."
+            )
+        )
+    if content:
+        content_editable(sop, state)
     return case, state
+
+
+def content_editable(sop: Sop, state: CaseState) -> None:
+    """Refuse a change of the content at a step that does not make or edit it."""
+    if any(sop.edits_content(s) for s in state.current):
+        return
+    editing = [localized(step, "activity") for step in sop.steps if sop.edits_content(step.id)]
+    raise content_locked(
+        _(
+            "The content is not changed at this step: reviewers comment and send back. "
+            "It is written at: %(steps)s."
+        )
+        % {"steps": "; ".join(editing)}
+    )
+
+
+def content_locked(message: str) -> ActionError:
+    return ActionError(ActionError.CONFLICT, "content_locked", message)
 
 
 def _close(person: Person, case_id: int, now, decide) -> Case:
@@ -520,6 +645,7 @@ def _apply(
     person: Person,
     on_behalf: Person | None,
     now: dt.datetime,
+    approved: str | None = None,
 ) -> None:
     """Write one transition: the case's new state and open step, and its timeline rows.
 
@@ -570,6 +696,10 @@ def _apply(
             to_step=event.to_step or "",
             visit=event.kind == engine.STEP_DONE,
             seconds_taken=taken,
+            # The approving decision names what it approved, in the audit chain.
+            data={"content_sha256": approved}
+            if approved and event.kind == engine.STEP_DONE and event.actor
+            else None,
         )
         for event in transition.events
     ]

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from siaran.cases.actions import ActionError, case_publication_finish, case_publishing_event
 from siaran.cases.definitions import definition
+from siaran.cases.digest import content_sha256
 from siaran.cases.models import Case, CaseEvent
 from siaran.cases.selectors import visible_cases
 from siaran.core.queue import enqueue_with_change
@@ -70,8 +71,11 @@ def publication_start(
         with transaction.atomic():
             case_lock(case.pk, case.lock_version)
             return case_publication_finish(case_id=case.pk, person=person, now=now)
-    version = case.versions.order_by("-number").first()
+    version = case.versions.order_by("-number").prefetch_related("media").first()
     media = [MediaFile(a) for a in version.ordered_media()]
+    # What every job of this publication must still find before it calls the platform:
+    # the approved digest, or (an SOP with no review) the content as it is now.
+    digest = version.approved_sha256 or content_sha256(version)
     accounts = ChannelAccount.objects.filter(organization_id=case.organization_id)
     accounts = {a.channel: a for a in accounts}
     # A case still `active` has never started publishing: it has no jobs, and no worker
@@ -92,6 +96,7 @@ def publication_start(
             else:
                 retried.append(job)
             _prepare(job, channel, accounts.get(channel), version, media, person, at)
+            job.version, job.content_sha256 = version.number, digest
         if not new and not retried:
             raise ActionError(
                 ActionError.CONFLICT,

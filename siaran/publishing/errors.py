@@ -42,6 +42,10 @@ EXPLANATIONS = {
         "on the Channels page, then retry."
     ),
     "case_closed": gettext_lazy("Not sent: the case was withdrawn or cancelled."),
+    "content_changed": gettext_lazy(
+        "Not sent: the content differs from what was approved (its SHA-256 does not match "
+        "the approval sheet's). Nothing is published until the content is reviewed again."
+    ),
     "no_public_url": gettext_lazy(
         "Not sent: the platform fetches the media from Siaran, but Siaran's public address "
         "(SIARAN_BASE_URL) is not set. Ask the system administrator to set it, then retry."

@@ -26,7 +26,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from siaran.cases.models import Attachment
+from siaran.cases.digest import content_sha256
+from siaran.cases.models import Attachment, ContentVersion
 from siaran.notifications import actions as notifications
 
 from . import actions, crypto, tasks
@@ -172,6 +173,7 @@ def _work(job: PublishJob, claim: Claim, reconcile_first: bool, now: dt.datetime
                 permanent=True,
             ) from None
         publication = _publication(job, claim, now)
+        _check_approved(job)  # before every call to the platform, whatever it is
         if reconcile_first:
             post = _reconcile(job, connector, publication)
             reconciled = True
@@ -226,6 +228,30 @@ def _publication(job: PublishJob, claim: Claim, now: dt.datetime) -> Publication
         save_stage=claim.save_stage,
         save_post=claim.save_post,
     )
+
+
+def _check_approved(job: PublishJob) -> None:
+    """Refuse to send anything but the approved content: the job's version must still be
+    the case's newest, its content SHA-256 what was approved (and what the job was made
+    from), and the job's files that version's own, or copies made of them for platforms.
+    """
+    if job.version is None:  # made before jobs kept their version: nothing to compare
+        return
+    newest = ContentVersion.objects.filter(case_id=job.case_id).order_by("-number").first()
+    if newest is None or newest.number != job.version:
+        raise PublishError("content_changed", "the content has a newer version", permanent=True)
+    found = content_sha256(newest)
+    approved = newest.approved_sha256 or found  # an SOP with no review approves nothing
+    if not found == approved == job.content_sha256:
+        raise PublishError(
+            "content_changed",
+            f"content SHA-256 {found} differs from the approved {job.content_sha256}",
+            permanent=True,
+        )
+    own = {a.pk for a in newest.media.all()}
+    copies = Attachment.objects.filter(original_id__in=own).values_list("pk", flat=True)
+    if not set(job.media) <= own | set(copies):
+        raise PublishError("content_changed", "a file of the post was not approved", permanent=True)
 
 
 def _reconcile(job: PublishJob, connector, publication: Publication) -> Post | None:

@@ -32,6 +32,8 @@ def publications_of(case: Case) -> list[dict]:
             "attempts": job.attempts,
             "error": explain(job) or None,
             "error_code": job.error_code or None,
+            # The content SHA-256 of the approved version the job sent (siaran.cases.digest).
+            "content_sha256": job.content_sha256 or None,
         }
         for job in jobs
     ]
