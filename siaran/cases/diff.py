@@ -28,8 +28,9 @@ def text_diff(old: str, new: str) -> SafeString:
 
 def version_diff(old: ContentVersion, new: ContentVersion) -> dict:
     channels = sorted(set(old.captions) | set(new.captions))
-    old_media = {m.pk: m for m in old.media.all()}
-    new_media = {m.pk: m for m in new.media.all()}
+    old_order, new_order = old.ordered_media(), new.ordered_media()
+    old_media = {m.pk: m for m in old_order}
+    new_media = {m.pk: m for m in new_order}
     return {
         "old": old,
         "new": new,
@@ -41,6 +42,10 @@ def version_diff(old: ContentVersion, new: ContentVersion) -> dict:
         ],
         "media_added": [m for pk, m in new_media.items() if pk not in old_media],
         "media_removed": [m for pk, m in old_media.items() if pk not in new_media],
-        "changed": (old.title, old.narrative, old.hashtags, old.captions, set(old_media))
-        != (new.title, new.narrative, new.hashtags, new.captions, set(new_media)),
+        # Both versions' images and videos in order, shown side by side.
+        "old_media": old_order,
+        "new_media": new_order,
+        "media_changed": list(old_media) != list(new_media),
+        "changed": (old.title, old.narrative, old.hashtags, old.captions, list(old_media))
+        != (new.title, new.narrative, new.hashtags, new.captions, list(new_media)),
     }

@@ -15,4 +15,10 @@ urlpatterns = [
     path("cases/<int:case_id>/comments/", views.comment_add, name="comment"),
     path("cases/<int:case_id>/files/", views.attachment_add, name="attach"),
     path("cases/<int:case_id>/files/<str:key>/", views.attachment_download, name="file"),
+    path(
+        "cases/<int:case_id>/files/<str:key>/preview/",
+        views.attachment_preview,
+        name="preview",
+    ),
+    path("cases/<int:case_id>/media/", views.media_change, name="media"),
 ]

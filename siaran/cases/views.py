@@ -8,8 +8,9 @@ from html import escape
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -20,6 +21,7 @@ from siaran.core.templatetags.siaran import case_url_prefix, localized, when_for
 from siaran.orgs.models import Person
 from siaran.orgs.selectors import lanes_of
 from siaran.publishing import views as publishing_views
+from siaran.publishing.preview import content_previews
 from siaran.sop.engine import CaseState
 
 from . import actions
@@ -192,18 +194,26 @@ def case_detail(request: HttpRequest, case_id: int):
     can_act = bool(step and step.lane in my_lanes)
     versions = list(case.versions.order_by("number").prefetch_related("media"))
     content = versions[-1] if versions else None
-    # What changed since the version this person last saw (a reviewer after a rework).
-    # (A case disposed of under the retention schedule has no content left.)
-    seen = (
-        actions.case_mark_seen(person=person, case=case, number=content.number) if content else None
-    )
-    changes = None
-    if seen and seen < content.number:
-        changes = version_diff(versions[seen - 1], content)
     events = list(case.events.select_related("actor", "on_behalf_of").order_by("seq"))
     steps = {s.id: s for s in sop.steps}
     for event in events:
         event.step = steps.get(event.step_id)
+    # What changed since the version this person last decided on (a reviewer after a
+    # send-back, the one who sent it back included), else since the one they last saw.
+    # (A case disposed of under the retention schedule has no content left.)
+    seen = (
+        actions.case_mark_seen(person=person, case=case, number=content.number) if content else None
+    )
+    decided = _decided_version(events, person, sop)
+    base = decided or seen
+    changes = None
+    if base and base < content.number:
+        changes = version_diff(versions[base - 1], content)
+    can_edit = bool(
+        can_act and content and not content.frozen and sop.edits_content(case.current_step)
+    )
+    media = content.ordered_media() if content else []
+    in_version = {a.pk for a in media}
     return render(
         request,
         "cases/detail.html",
@@ -213,18 +223,62 @@ def case_detail(request: HttpRequest, case_id: int):
             "state": state,
             "step": step,
             "can_act": can_act,
+            "can_edit": can_edit,
             "acting_for": my_lanes.get(step.lane) if can_act else None,
             "overdue": bool(step and case.current_due < timezone.now()),
             "content": content,
+            "media": media,
             "versions": versions,
             "events": events,
+            "sent_back": _sent_back_to(events, case) if step else None,
             "can_withdraw": not state.closed and case.created_by_id == person.pk,
             "changes": changes,
-            "attachments": case.attachments.select_related("uploaded_by").order_by("pk"),
+            "changes_since_decided": bool(decided),
+            # At a review step the content is shown above the decision, as it will appear.
+            "review_preview": bool(step and step.kind == "review" and content),
+            "previews": content_previews(case.channels, content),
+            # Letters and earlier versions' files; copies made for platforms are not shown.
+            "attachments": [
+                a
+                for a in case.attachments.filter(original=None)
+                .select_related("uploaded_by")
+                .order_by("pk")
+                if a.pk not in in_version
+            ],
             "comments": case.comments.select_related("author").order_by("pk"),
             **publishing_views.case_page(case, content, can_act),
         },
     )
+
+
+def _decided_version(events: list, person: Person, sop) -> int | None:
+    """The content version `person` last decided on at a review step of the case: the
+    first version, plus one for each send-back before their decision."""
+    sent_back, decided = 0, None
+    for event in events:
+        if event.kind == "sent_back":
+            sent_back += 1
+        elif (
+            event.kind == "step_done"
+            and event.actor_id == person.pk
+            and event.step is not None
+            and event.step.kind == "review"
+        ):
+            decided = sent_back + 1
+    return decided
+
+
+def _sent_back_to(events: list, case):
+    """The send-back that brought the case to its current step visit, if one did: who,
+    when and why, shown at the top of the reworked step."""
+    if case.current_round < 2:
+        return None
+    for event in reversed(events):
+        if event.kind == "sent_back":
+            return event if event.to_step == case.current_step else None
+        if event.kind == "step_entered" and event.step_id != case.current_step:
+            return None
+    return None
 
 
 def _act(request: HttpRequest, call, success: str = "") -> None:
@@ -286,6 +340,69 @@ def attachment_add(request: HttpRequest, case_id: int):
             _("File added."),
         )
     return redirect("cases:detail", case_id)
+
+
+@login_required
+@require_POST
+def media_change(request: HttpRequest, case_id: int):
+    """The editor's buttons on a file of the version being produced: move it up or down,
+    make it the main image (first), take it out, or replace it with an upload."""
+    person = _person(request)
+    value = request.POST.get("file", "")
+    if not value.isdigit():
+        raise Http404
+    file_id, change = int(value), request.POST.get("change", "")
+    if change == "remove":
+        _act(
+            request,
+            lambda: actions.version_media_remove(
+                person=person, case_id=case_id, attachment_id=file_id
+            ),
+            _("The file was taken out of the content."),
+        )
+    elif change == "replace":
+        upload = request.FILES.get("upload")
+        if upload is None:
+            messages.error(request, _("Choose a file first."))
+        else:
+            _act(
+                request,
+                lambda: actions.attachment_add(
+                    person=person, case_id=case_id, upload=upload, replaces=file_id
+                ),
+                _("The file was replaced."),
+            )
+    elif change in ("up", "down", "main"):
+        _act(request, lambda: _media_move(person, case_id, file_id, change))
+    return redirect(f"{reverse('cases:detail', args=[case_id])}#files")
+
+
+def _media_move(person: Person, case_id: int, file_id: int, change: str):
+    case = visible_cases(person).filter(pk=case_id).first()
+    version = case.versions.order_by("-number").first() if case else None
+    if version is None:
+        raise ActionError(ActionError.NOT_FOUND, "not_found", _("No such case."))
+    order = [a.pk for a in version.ordered_media()]
+    if file_id in order:
+        at = order.index(file_id)
+        order.pop(at)
+        to = {"main": 0, "up": max(at - 1, 0), "down": at + 1}[change]
+        order.insert(to, file_id)
+    return actions.version_media_order(person=person, case_id=case_id, order=order)
+
+
+@login_required
+def attachment_preview(request: HttpRequest, case_id: int, key: str):
+    """The small JPEG of an image or a video made on upload, for the pages: a phone loads
+    it instead of a 10 MB poster. Not recorded as a download (it is no archived file); the
+    address holds the file's random key and never changes, so the browser keeps it."""
+    case = visible_cases(_person(request)).filter(pk=case_id).first()
+    attachment = case.attachments.filter(key=key).first() if case else None
+    if attachment is None or not attachment.preview:
+        raise Http404
+    response = FileResponse(attachment.preview.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=604800, immutable"
+    return response
 
 
 @login_required

@@ -139,6 +139,15 @@ def platform_label(platform: str) -> str:
 
 
 @register.filter
+def seconds_text(seconds) -> str:
+    """A video's length as a player shows it: "0:45", "12:03", "1:02:07"."""
+    total = round(float(seconds or 0))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@register.filter
 def channel_label(channel) -> str:
     """The platform's name and the account's handle: "Instagram @rumahsakitotak"."""
     return f"{platform_label(channel.platform)} {channel.handle}".strip()
