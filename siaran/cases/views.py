@@ -43,8 +43,7 @@ def inbox(request: HttpRequest):
     seats = seats_of(person)
     now = timezone.now()
     query = request.GET.get("q", "").strip()
-    page = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
-    page = max(page, 1)
+    page = _page_number(request, "page")
     tasks = open_tasks(
         person, seats, title=query, offset=(page - 1) * INBOX_PAGE, limit=INBOX_PAGE + 1
     )
@@ -59,6 +58,10 @@ def inbox(request: HttpRequest):
         task.activity = activities[key]
         task.overdue = task.current_due < now
     mine = [t for t in tasks if t.claimed_by_id in (None, person.pk)]
+    mine_page = _page_number(request, "mine_page")
+    started = []
+    if not query:  # a search shows "found" instead
+        started = started_by(person, limit=STARTED_PAGE + 1, offset=(mine_page - 1) * STARTED_PAGE)
     return render(
         request,
         "cases/inbox.html",
@@ -67,7 +70,9 @@ def inbox(request: HttpRequest):
             "taken": [t for t in tasks if t.claimed_by_id not in (None, person.pk)],
             "page": page,
             "more": more,
-            "started": [] if query else started_by(person),  # a search shows "found"
+            "started": started[:STARTED_PAGE],
+            "mine_page": mine_page,
+            "mine_more": len(started) > STARTED_PAGE,
             "found": visible_cases(person, seats)
             .filter(title__icontains=query)
             .only("title", "status")[:50]
@@ -80,6 +85,12 @@ def inbox(request: HttpRequest):
 
 
 INBOX_PAGE = 50  # steps per page of the inbox, the most urgent first
+STARTED_PAGE = 20  # cases per page of "Cases I started", the newest first
+
+
+def _page_number(request: HttpRequest, name: str) -> int:
+    value = request.GET.get(name, "")
+    return max(int(value), 1) if value.isdigit() and len(value) < 7 else 1
 
 
 def _task_rows(tasks: list) -> str:
