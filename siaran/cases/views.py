@@ -322,10 +322,19 @@ def attachment_download(request: HttpRequest, case_id: int, key: str):
 @login_required
 @require_POST
 def case_withdraw(request: HttpRequest, case_id: int):
+    """Withdraw only once confirmed: a form that did not say `confirmed` (no script ran
+    its `data-confirm` question) gets a page that asks, naming the case."""
+    person = _person(request)
+    if request.POST.get("confirmed") != "1":
+        case = visible_cases(person).filter(pk=case_id).only("title").first()
+        if case is None:
+            raise Http404
+        return render(request, "cases/withdraw_confirm.html", {"case": case})
     note = request.POST.get("note", "")
     _act(
         request,
-        lambda: actions.case_withdraw(person=_person(request), case_id=case_id, note=note),
+        lambda: actions.case_withdraw(person=person, case_id=case_id, note=note),
+        _("The case is withdrawn."),
     )
     return redirect("cases:detail", case_id)
 
