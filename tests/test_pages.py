@@ -43,7 +43,7 @@ def test_a_director_approves_from_the_case_page(client, demo):
     no_reason = client.post(
         f"/cases/{case.pk}/decide/", {"outcome": "tidak", "seen": seen}, follow=True
     )
-    assert "memerlukan catatan" in no_reason.content.decode()
+    assert "Tuliskan alasan mengapa konten dikembalikan." in no_reason.content.decode()
     client.post(f"/cases/{case.pk}/decide/", {"outcome": "ya", "seen": seen})
     case.refresh_from_db()
     assert case.current_step == "upload"

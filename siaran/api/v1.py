@@ -106,8 +106,11 @@ class CaseIn(Schema):
     sop: str
     title: str
     description: str = ""
-    channels: list[str] | None = None
+    channels: list[str] | None = None  # absent: every channel of the SOP; [] is refused
     desired_date: dt.date | None = None
+    # Content version 1 at once, as the start form writes it: a caption per channel.
+    captions: dict[str, str] = {}
+    hashtags: str = ""
 
 
 class ActionIn(Schema):
@@ -171,6 +174,8 @@ def case_create(request, body: CaseIn):
         description=body.description,
         channels=body.channels,
         desired_date=body.desired_date,
+        captions=body.captions,
+        hashtags=body.hashtags,
     )
     return Status(201, case_detail(_case(request, case.pk)))
 

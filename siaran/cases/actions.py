@@ -97,6 +97,10 @@ def actor_for(
     return actor, on_behalf
 
 
+HASHTAGS_MAX = ContentVersion._meta.get_field("hashtags").max_length
+TITLE_MAX = ContentVersion._meta.get_field("title").max_length
+
+
 def case_start(
     *,
     person: Person,
@@ -107,12 +111,28 @@ def case_start(
     channels: list[str] | None = None,
     desired_date: dt.date | None = None,
     now: dt.datetime | None = None,
+    captions: dict[str, str] | None = None,
+    hashtags: str = "",
+    uploads: list | None = None,
 ) -> Case:
-    """Open a case at the SOP's first step; only someone of the first lane may."""
+    """Open a case at the SOP's first step; only someone of the first lane may.
+
+    `channels` None means every channel of the SOP; an empty list is refused when the SOP
+    publishes. The starter may write content version 1 at once, whatever the first step:
+    its `captions` (per chosen channel), `hashtags`, and `uploads` (letters, posters,
+    videos), each checked as `attachment_add` checks a file, the images and videos in the
+    version's media. A refused file refuses the start: no case, no file kept.
+    """
     now = now or timezone.now()
     title = (title or "").strip()
     if not title:
         raise ActionError(ActionError.INVALID, "title_required", _("Give the case a title."))
+    if len(title) > TITLE_MAX:
+        raise ActionError(
+            ActionError.INVALID,
+            "title_too_long",
+            _("The title is too long: at most %(limit)s characters.") % {"limit": TITLE_MAX},
+        )
     if not OrgSop.objects.filter(
         organization_id=person.organization_id, sop_id=sop_id, active=True
     ).exists():
@@ -124,13 +144,26 @@ def case_start(
         raise ActionError(ActionError.NOT_FOUND, "unknown_sop", _("This SOP is not available."))
     sop = definition(version)
     allowed = {c.platform for step in sop.steps for c in step.channels}
-    chosen = list(dict.fromkeys(channels or sorted(allowed)))
+    chosen = list(dict.fromkeys(sorted(allowed) if channels is None else channels))
     unknown = [c for c in chosen if c not in allowed]
     if unknown:
         raise ActionError(
             ActionError.INVALID,
             "unknown_channel",
             _("This SOP does not publish to: %(channels)s.") % {"channels": ", ".join(unknown)},
+        )
+    if not chosen and allowed and any(step.kind == "publish" for step in sop.steps):
+        raise ActionError(
+            ActionError.INVALID, "channels_required", _("Choose at least one channel.")
+        )
+    captions = {k: v for k, v in (captions or {}).items() if k in chosen and v.strip()}
+    _refuse_long_captions(captions)
+    hashtags = (hashtags or "").strip()
+    if len(hashtags) > HASHTAGS_MAX:
+        raise ActionError(
+            ActionError.INVALID,
+            "hashtags_too_long",
+            _("The hashtags are too long: at most %(limit)s characters.") % {"limit": HASHTAGS_MAX},
         )
     if requesting_unit and requesting_unit.organization_id != person.organization_id:
         raise ActionError(ActionError.INVALID, "unknown_unit", _("Unknown unit."))
@@ -139,23 +172,46 @@ def case_start(
         transition = engine.start(sop, actor)
     except Refused as refusal:
         raise _refused(refusal) from refusal
-    with transaction.atomic():
-        case = Case.objects.create(
-            organization_id=person.organization_id,
-            sop_version=version,
-            sop_id=sop_id,
-            title=title,
-            description=(description or "").strip(),
-            requesting_unit=requesting_unit or person.unit,
-            channels=chosen,
-            desired_date=desired_date,
-            state=transition.state.as_dict(),
-            created_by=person,
-        )
-        ContentVersion.objects.create(
-            case=case, number=1, title=title, narrative=case.description, created_by=person
-        )
-        _apply(case, sop, transition, person, on_behalf, now)
+    case = Case(
+        organization_id=person.organization_id,
+        sop_version=version,
+        sop_id=sop_id,
+        title=title,
+        description=(description or "").strip(),
+        requesting_unit=requesting_unit or person.unit,
+        channels=chosen,
+        desired_date=desired_date,
+        state=transition.state.as_dict(),
+        created_by=person,
+    )
+    # Every file is checked before anything is written (its type by its content, its size).
+    files = [
+        (upload, _checked(upload, case, person, sop.first_step.id)) for upload in uploads or []
+    ]
+    stored: list[Attachment] = []
+    try:
+        with transaction.atomic():
+            case.save(force_insert=True)
+            content = ContentVersion.objects.create(
+                case=case,
+                number=1,
+                title=title,
+                narrative=case.description,
+                captions=captions,
+                hashtags=hashtags,
+                created_by=person,
+            )
+            _apply(case, sop, transition, person, on_behalf, now)
+            for upload, attachment in files:
+                stored.append(
+                    _attachment_store(
+                        case, person, upload, sop.first_step.id, content, attachment=attachment
+                    )
+                )
+    except BaseException:
+        for attachment in stored:  # written, then rolled back: no orphan file
+            attachment.file.delete(save=False)
+        raise
     return case
 
 
@@ -282,6 +338,33 @@ def _file_data(attachment: Attachment) -> dict:
     return {"file": attachment.key, "sha256": attachment.sha256, "size": attachment.size}
 
 
+def _refuse_long_captions(captions: dict[str, str]) -> None:
+    """Refuse captions longer than their platform allows (its connector's rules), naming
+    the platform as people write it and both counts; a caption is never cut."""
+    from django.utils.formats import number_format
+
+    from siaran.core.templatetags.siaran import platform_label
+
+    limits = caption_limits()  # each platform's own, from its connector's rules
+    problems = []
+    for channel, text in captions.items():
+        limit = limits.get(channel, 100_000)
+        if len(text) > limit:
+            problems.append(
+                _(
+                    "The caption for %(platform)s is too long: %(length)s characters;"
+                    " at most %(limit)s."
+                )
+                % {
+                    "platform": platform_label(channel),
+                    "length": number_format(len(text), force_grouping=True),
+                    "limit": number_format(limit, force_grouping=True),
+                }
+            )
+    if problems:
+        raise ActionError(ActionError.INVALID, "caption_too_long", " ".join(problems))
+
+
 def content_save(
     *,
     person: Person,
@@ -297,15 +380,7 @@ def content_save(
     if not title:
         raise ActionError(ActionError.INVALID, "title_required", _("The content needs a title."))
     captions = {k: v for k, v in (captions or {}).items() if k in case.channels}
-    limits = caption_limits()  # each platform's own, from its connector's rules
-    too_long = [k for k, v in captions.items() if len(v) > limits.get(k, 100000)]
-    if too_long:
-        raise ActionError(
-            ActionError.INVALID,
-            "caption_too_long",
-            _("The caption for %(channels)s is longer than the platform allows.")
-            % {"channels": ", ".join(too_long)},
-        )
+    _refuse_long_captions(captions)  # kept as typed: refused, never cut
     version = case.versions.order_by("-number").first()
     version.title = title
     version.narrative = narrative or ""
@@ -410,6 +485,59 @@ def checked_upload(
     )
 
 
+def _upload_refusal() -> str:
+    return _("This file is not a PDF, an image (JPEG, PNG, WebP) or a video (MP4, MOV, WebM).")
+
+
+def _checked(upload, case: Case, person: Person, step_id: str) -> Attachment:
+    return checked_upload(
+        upload, case=case, person=person, step_id=step_id, refusal=_upload_refusal()
+    )
+
+
+def _attachment_store(
+    case: Case,
+    person: Person,
+    upload,
+    step_id: str,
+    version: ContentVersion | None = None,
+    *,
+    attachment: Attachment | None = None,
+    replaces: tuple[ContentVersion, list[int], int] | None = None,
+) -> Attachment:
+    """Keep `upload` with `case`: the one way a case's file is stored (`attachment_add`,
+    `case_start`). Checked by `checked_upload` unless `attachment` is its result already;
+    the file stored, its row written, an image or video put into `version`'s media (the
+    case's latest version when None), the upload recorded on the timeline. The rows in
+    one transaction (the caller's, if any); the file deleted again if they fail.
+
+    `replaces`: (version, its media order, the file) the upload takes the place of."""
+    if attachment is None:
+        attachment = _checked(upload, case, person, step_id)
+    attachment.case = case  # the case may have been saved since the check
+    attachment.file.save("upload", upload, save=False)
+    try:
+        with transaction.atomic():
+            attachment.save()
+            data = _file_data(attachment)
+            if replaces is not None:
+                version, order, old = replaces
+                version.media.add(attachment)
+                version.media.remove(old)
+                version.media_order = [attachment.pk if pk == old else pk for pk in order]
+                version.save(update_fields=["media_order"])
+                data["replaces"] = old
+            elif attachment.kind in ("image", "video"):
+                version = version or case.versions.order_by("-number").first()
+                version.media.add(attachment)
+            kind = "file_replaced" if replaces is not None else "file_added"
+            _record(person, case, kind, note=attachment.name, data=data)
+    except BaseException:
+        attachment.file.delete(save=False)  # no orphan file when the row cannot be written
+        raise
+    return attachment
+
+
 def attachment_add(
     *, person: Person, case_id: int, upload, replaces: int | None = None
 ) -> Attachment:
@@ -419,16 +547,9 @@ def attachment_add(
     place of (same position); earlier versions keep the file they had.
     """
     case, state = _load_case_at_work(person, case_id, content=False)
-    old = _version_file(case, replaces) if replaces is not None else None
-    attachment = checked_upload(
-        upload,
-        case=case,
-        person=person,
-        step_id=state.current[0] if state.current else "",
-        refusal=_(
-            "This file is not a PDF, an image (JPEG, PNG, WebP) or a video (MP4, MOV, WebM)."
-        ),
-    )
+    old = (*_version_file(case, replaces), replaces) if replaces is not None else None
+    step_id = state.current[0] if state.current else ""
+    attachment = _checked(upload, case, person, step_id)
     if attachment.kind in ("image", "video"):  # content; a letter is not
         content_editable(definition(case.sop_version), state)
     elif old is not None:
@@ -437,27 +558,7 @@ def attachment_add(
             "file_type",
             _("An image or a video can only be replaced by an image or a video."),
         )
-    attachment.file.save("upload", upload, save=False)
-    try:
-        with transaction.atomic():
-            attachment.save()
-            if attachment.kind in ("image", "video"):
-                version, order = old or (case.versions.order_by("-number").first(), None)
-                version.media.add(attachment)
-                if old is not None:
-                    order = [attachment.pk if pk == replaces else pk for pk in order]
-                    version.media.remove(replaces)
-                    version.media_order = order
-                    version.save(update_fields=["media_order"])
-            data = _file_data(attachment)
-            if old is not None:
-                data["replaces"] = replaces
-            kind = "file_replaced" if old is not None else "file_added"
-            _record(person, case, kind, note=attachment.name, data=data)
-    except Exception:
-        attachment.file.delete(save=False)  # no orphan file when the row cannot be written
-        raise
-    return attachment
+    return _attachment_store(case, person, upload, step_id, attachment=attachment, replaces=old)
 
 
 def _version_file(case: Case, attachment_id: int) -> tuple[ContentVersion, list[int]]:

@@ -103,16 +103,16 @@ def open_tasks(
     return [Task(**dict(zip(names, row, strict=True))) for row in _rows(sql, params, fields)]
 
 
-def started_by(person: Person, limit: int = 20) -> list[Case]:
-    """The newest cases `person` started (id, title, status), for their inbox."""
+def started_by(person: Person, limit: int = 20, offset: int = 0) -> list[Case]:
+    """The cases `person` started (id, title, status), newest first, for their inbox:
+    `limit` of them after the first `offset`."""
     sql = (
         f"SELECT id, title, status FROM {Case._meta.db_table}"  # noqa: S608 (our names)
-        " WHERE created_by_id = %s ORDER BY created_at DESC LIMIT %s"
+        " WHERE created_by_id = %s ORDER BY created_at DESC LIMIT %s OFFSET %s"
     )
     names = _in_model_order("id", "title", "status")
-    return [
-        Case.from_db(connection.alias, names, row) for row in _rows(sql, [person.pk, limit], names)
-    ]
+    params = [person.pk, limit, offset]
+    return [Case.from_db(connection.alias, names, row) for row in _rows(sql, params, names)]
 
 
 def _in_model_order(*attnames: str) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from html import escape
 
@@ -12,6 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,6 +23,7 @@ from siaran.core.templatetags.siaran import case_url_prefix, localized, when_for
 from siaran.orgs.models import Person
 from siaran.orgs.selectors import lanes_of
 from siaran.publishing import views as publishing_views
+from siaran.publishing.connectors import caption_limits
 from siaran.publishing.preview import content_previews
 from siaran.sop.engine import CaseState
 
@@ -45,8 +48,7 @@ def inbox(request: HttpRequest):
     seats = seats_of(person)
     now = timezone.now()
     query = request.GET.get("q", "").strip()
-    page = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
-    page = max(page, 1)
+    page = _page_number(request, "page")
     tasks = open_tasks(
         person, seats, title=query, offset=(page - 1) * INBOX_PAGE, limit=INBOX_PAGE + 1
     )
@@ -61,6 +63,10 @@ def inbox(request: HttpRequest):
         task.activity = activities[key]
         task.overdue = task.current_due < now
     mine = [t for t in tasks if t.claimed_by_id in (None, person.pk)]
+    mine_page = _page_number(request, "mine_page")
+    started = []
+    if not query:  # a search shows "found" instead
+        started = started_by(person, limit=STARTED_PAGE + 1, offset=(mine_page - 1) * STARTED_PAGE)
     return render(
         request,
         "cases/inbox.html",
@@ -69,7 +75,9 @@ def inbox(request: HttpRequest):
             "taken": [t for t in tasks if t.claimed_by_id not in (None, person.pk)],
             "page": page,
             "more": more,
-            "started": [] if query else started_by(person),  # a search shows "found"
+            "started": started[:STARTED_PAGE],
+            "mine_page": mine_page,
+            "mine_more": len(started) > STARTED_PAGE,
             "found": visible_cases(person, seats)
             .filter(title__icontains=query)
             .only("title", "status")[:50]
@@ -82,6 +90,12 @@ def inbox(request: HttpRequest):
 
 
 INBOX_PAGE = 50  # steps per page of the inbox, the most urgent first
+STARTED_PAGE = 20  # cases per page of "Cases I started", the newest first
+
+
+def _page_number(request: HttpRequest, name: str) -> int:
+    value = request.GET.get(name, "")
+    return max(int(value), 1) if value.isdigit() and len(value) < 7 else 1
 
 
 def _task_rows(tasks: list) -> str:
@@ -144,35 +158,82 @@ def _startable_sops(person: Person, seats: set[tuple[str, str]] | None = None):
 
 @login_required
 def case_new(request: HttpRequest):
+    """Start a case and write its content version 1 in one go: title, description, a
+    caption per chosen channel, hashtags and files (letters, posters, videos)."""
     person = _person(request)
     startable = _startable_sops(person)
     if not startable:
         raise PermissionDenied(_("You are not in the first lane of any SOP."))
-    sop = next((s for s in startable if s.id == request.POST.get("sop")), startable[0])
+    wanted = request.POST.get("sop") or request.GET.get("sop")
+    sop = next((s for s in startable if s.id == wanted), startable[0])
+    status = 200
     if request.method == "POST":
         try:
-            desired = request.POST.get("desired_date") or None
-            case = actions.case_start(
-                person=person,
-                sop_id=request.POST.get("sop", ""),
-                title=request.POST.get("title", ""),
-                description=request.POST.get("description", ""),
-                channels=request.POST.getlist("channels") or None,
-                desired_date=dt.date.fromisoformat(desired) if desired else None,
-            )
-        except ValueError:
-            messages.error(request, _("Write the date as YYYY-MM-DD."))
+            case = _case_start(request, person)
         except ActionError as error:
             messages.error(request, error.message)
+            status = error.status
         else:
             messages.success(request, _("The case has started."))
             return redirect("cases:detail", case.pk)
-    channels = [c for step in sop.steps for c in step.channels]
+    channels = list({c.platform: c for step in sop.steps for c in step.channels}.values())
+    limits = caption_limits()
+    ticked = set(request.POST.getlist("channels")) if request.method == "POST" else None
     return render(
         request,
         "cases/new.html",
-        {"startable": startable, "sop": sop, "channels": channels, "form": request.POST},
+        {
+            "startable": startable,
+            "sop": sop,
+            "channels": [
+                {
+                    "channel": channel,
+                    "platform": channel.platform,
+                    "limit": limits.get(channel.platform, 100_000),
+                    "limit_text": number_format(
+                        limits.get(channel.platform, 100_000), force_grouping=True
+                    ),
+                    "ticked": ticked is None or channel.platform in ticked,
+                    "caption": request.POST.get(f"caption_{channel.platform}", ""),
+                }
+                for channel in channels
+            ],
+            "form": request.POST,
+            "upload_types": ",".join(actions.UPLOAD_TYPES),
+        },
+        status=status,
     )
+
+
+def _case_start(request: HttpRequest, person: Person):
+    desired = request.POST.get("desired_date") or None
+    try:
+        desired_date = dt.date.fromisoformat(desired) if desired else None
+    except ValueError:
+        raise ActionError(
+            ActionError.INVALID, "bad_date", _("Write the date as YYYY-MM-DD.")
+        ) from None
+    return actions.case_start(
+        person=person,
+        sop_id=request.POST.get("sop", ""),
+        title=request.POST.get("title", ""),
+        description=request.POST.get("description", ""),
+        channels=request.POST.getlist("channels"),  # none ticked: refused if it publishes
+        desired_date=desired_date,
+        captions=_captions(request),
+        hashtags=request.POST.get("hashtags", ""),
+        uploads=request.FILES.getlist("files"),
+    )
+
+
+def _captions(request: HttpRequest) -> dict[str, str]:
+    """The `caption_<channel>` fields, with a browser's CRLF line ends counted as the
+    platforms and the page's counter count them: one character each."""
+    return {
+        key.removeprefix("caption_"): value.replace("\r\n", "\n")
+        for key, value in request.POST.items()
+        if key.startswith("caption_")
+    }
 
 
 @login_required
@@ -194,6 +255,11 @@ def case_detail(request: HttpRequest, case_id: int):
     can_act = bool(step and step.lane in my_lanes)
     versions = list(case.versions.order_by("number").prefetch_related("media"))
     content = versions[-1] if versions else None
+    draft = request.session.pop(_draft_key(case.pk), None)
+    if draft and content and can_act:  # refused content (a caption too long), not lost
+        content = copy.copy(content)
+        for name, value in draft.items():
+            setattr(content, name, value)
     events = list(case.events.select_related("actor", "on_behalf_of").order_by("seq"))
     steps = {s.id: s for s in sop.steps}
     for event in events:
@@ -428,10 +494,19 @@ def attachment_download(request: HttpRequest, case_id: int, key: str):
 @login_required
 @require_POST
 def case_withdraw(request: HttpRequest, case_id: int):
+    """Withdraw only once confirmed: a form that did not say `confirmed` (no script ran
+    its `data-confirm` question) gets a page that asks, naming the case."""
+    person = _person(request)
+    if request.POST.get("confirmed") != "1":
+        case = visible_cases(person).filter(pk=case_id).only("title").first()
+        if case is None:
+            raise Http404
+        return render(request, "cases/withdraw_confirm.html", {"case": case})
     note = request.POST.get("note", "")
     _act(
         request,
-        lambda: actions.case_withdraw(person=_person(request), case_id=case_id, note=note),
+        lambda: actions.case_withdraw(person=person, case_id=case_id, note=note),
+        _("The case is withdrawn."),
     )
     return redirect("cases:detail", case_id)
 
@@ -439,24 +514,27 @@ def case_withdraw(request: HttpRequest, case_id: int):
 @login_required
 @require_POST
 def content_save(request: HttpRequest, case_id: int):
-    captions = {
-        key.removeprefix("caption_"): value
-        for key, value in request.POST.items()
-        if key.startswith("caption_")
+    typed = {
+        "title": request.POST.get("title", ""),
+        "narrative": request.POST.get("narrative", ""),
+        "captions": _captions(request),
+        "hashtags": request.POST.get("hashtags", ""),
     }
-    _act(
-        request,
-        lambda: actions.content_save(
-            person=_person(request),
-            case_id=case_id,
-            title=request.POST.get("title", ""),
-            narrative=request.POST.get("narrative", ""),
-            captions=captions,
-            hashtags=request.POST.get("hashtags", ""),
-        ),
-        _("Content saved."),
-    )
+    try:
+        actions.content_save(person=_person(request), case_id=case_id, **typed)
+    except ActionError as error:
+        if error.status == ActionError.NOT_FOUND:
+            raise Http404 from error
+        messages.error(request, error.message)
+        if error.status == ActionError.INVALID:  # the case page shows it again, as typed
+            request.session[_draft_key(case_id)] = typed
+    else:
+        messages.success(request, _("Content saved."))
     return redirect("cases:detail", case_id)
+
+
+def _draft_key(case_id: int) -> str:
+    return f"content-draft-{case_id}"
 
 
 @login_required

@@ -176,10 +176,13 @@ def advance(
             ),
         )
     if chosen.note_required and not note.strip():
-        raise Refused(
-            Refused.NOTE_REQUIRED,
-            Message(gettext_noop("Say why: %(outcome)s needs a note."), outcome=chosen.label),
-        )
+        # Not "<label> needs a note": a label such as "Tidak" read as "Tidak memerlukan
+        # catatan" says the opposite. The message names what to write, without the label.
+        if sop.is_rework(current.id, chosen):
+            text = gettext_noop("Write why the content is sent back.")
+        else:
+            text = gettext_noop("Write a note explaining this decision.")
+        raise Refused(Refused.NOTE_REQUIRED, Message(text))
     _refuse_separate_duties(sop, state, actor, current)
     return _finish(sop, state, actor, current, chosen, note.strip())
 
