@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.text import Truncator
 from django.utils.translation import gettext, gettext_lazy
 
 from siaran.core import sops
@@ -85,7 +84,10 @@ def notification_subject(note) -> str:
     values = {"case": note.case.title}
     if note.kind in ("turn", "sent_back"):
         # An SOP's activity may be a long sentence: the subject keeps its start.
-        values["step"] = Truncator(_step(note)).chars(SUBJECT_STEP)
+        step = _step(note)
+        if len(step) > SUBJECT_STEP:
+            step = step[: SUBJECT_STEP - 1].rstrip() + "…"
+        values["step"] = step
         if note.kind == "turn":
             return gettext("[Siaran] Your turn: %(case)s — %(step)s") % values
         return gettext("[Siaran] Sent back: %(case)s — %(step)s") % values
