@@ -808,6 +808,7 @@ def _apply(
     values["lock_version"] = case.lock_version + 1
     for name, value in values.items():
         setattr(case, name, value)
+    notifications.transition_notify_on_commit(case, transition.events, person, now)
 
 
 def _event_row(

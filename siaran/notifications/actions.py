@@ -1,5 +1,6 @@
 """The only code that changes notifications: reminders and escalations of step visits,
-mentions, marking read, and the mail that carries them.
+a step's turn and a send-back as they happen, the requester's news (approved,
+published), mentions, marking read, and the mail that carries them.
 
 A step visit is named by the case and its `lock_version` while the step is open: every
 transition bumps it, a claim does not. A transition sets the visit's timers on the case
@@ -9,9 +10,12 @@ the people whose time has come and clear each timer as it does.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -31,6 +35,7 @@ from siaran.core.site import site_url
 from siaran.orgs.calendar import calendar_of
 from siaran.orgs.models import OrgSop, Person
 from siaran.orgs.selectors import lane_holders
+from siaran.sop import engine
 
 from . import tasks
 from .models import Notification
@@ -159,6 +164,108 @@ def _day(case: Case, now: dt.datetime) -> dt.date:
     return timezone.localtime(now, ZoneInfo(case.organization.time_zone)).date()
 
 
+# -- transitions: whose turn it is, a send-back, the requester's news ------------------
+
+
+_silenced: contextvars.ContextVar[bool] = contextvars.ContextVar("silenced", default=False)
+
+
+@contextlib.contextmanager
+def silenced():
+    """Transitions made inside tell nobody: seed data (`siaran demo` walks its cases as if
+    they had long been at their steps; reminders and escalations still come)."""
+    token = _silenced.set(True)
+    try:
+        yield
+    finally:
+        _silenced.reset(token)
+
+
+def transition_notify_on_commit(case: Case, events: Iterable, actor: Person, now) -> None:
+    """Have `transition_notify` tell the people a transition concerns once it is committed
+    (at once when no transaction is open: then it is committed already). Nothing is read
+    or written here, inside the transition: it costs no statement there. A failure to
+    notify is logged and never undoes or breaks the transition (`robust`)."""
+    case_id, visit, actor_id, events = case.pk, case.lock_version, actor.pk, tuple(events)
+
+    def notify_transition() -> None:
+        transition_notify(case_id=case_id, events=events, visit=visit, actor_id=actor_id, now=now)
+
+    transaction.on_commit(notify_transition, robust=True)
+
+
+def transition_notify(
+    *, case_id: int, events: Iterable, visit: int, actor_id: int | None, now: dt.datetime
+) -> int:
+    """Tell the people a committed transition concerns; `visit` is the case's
+    `lock_version` after it, `events` the engine's. Returns how many were told.
+
+    - A step starts (`turn`), or the case is sent back to a step (`sent_back`, with the
+      reviewer's note): the step's lane and whoever stands in for them that day. Not at
+      a case's start: its first step is the starter's own. Not whoever made the change
+      when the new step is in the lane of the step they finished (they are at work in
+      it); they are told when it is another lane's step they also hold. Only while the
+      step visit is still open: a case that moved on since needs nobody.
+    - The SOP's last review passes (`approved`): the requester, unless they approved it.
+    - The case closes as published (`published`): the requester, with each channel's link.
+
+    One notification per step visit, kind and person: a callback run twice tells once."""
+    from siaran.cases.definitions import definition
+    from siaran.documents.approval_sheet import passes_final_review
+
+    if _silenced.get():
+        return 0
+    events = tuple(events)
+    kinds = {event.kind for event in events}
+    if engine.CASE_STARTED in kinds or not kinds & {engine.STEP_ENTERED, engine.CASE_ENDED}:
+        return 0  # a start (the starter's own step), a withdrawal, a cancellation
+    done = next((e for e in events if e.kind == engine.STEP_DONE), None)
+    back = next((e for e in events if e.kind == engine.SENT_BACK), None)
+    entered = [e.step for e in events if e.kind == engine.STEP_ENTERED]
+    published = any(e.kind == engine.CASE_ENDED and e.outcome == engine.PUBLISHED for e in events)
+    actor = Person(pk=actor_id) if actor_id else None
+    told = 0
+    with transaction.atomic():
+        case = (
+            Case.objects.select_related(
+                "organization", "sop_version", "created_by__user", "created_by__organization"
+            )
+            .defer("sop_version__text")
+            .get(pk=case_id)
+        )
+        sop = definition(case.sop_version)
+        if entered and _still_at(case, visit, entered[-1]):
+            people = lane_holders(
+                case.organization_id, case.sop_id, case.current_lane, _day(case, now)
+            )
+            if done is not None and sop.step(done.step).lane == case.current_lane:
+                people = [p for p in people if p.pk != actor_id]
+            kind, text = ("sent_back", back.note) if back else ("turn", "")
+            told += _notify(
+                people, case, kind, now, visit=visit, lane_id=case.current_lane,
+                actor=actor if back else None, text=text,
+            )  # fmt: skip
+        requester = case.created_by
+        if done is not None and requester.pk != actor_id and passes_final_review(sop, events):
+            told += _notify([requester], case, "approved", now, visit=visit, actor=actor)
+        if published:
+            told += _notify([requester], case, "published", now, visit=visit, text=_links(case))
+    return told
+
+
+def _still_at(case: Case, visit: int, step_id: str) -> bool:
+    """Is the step visit the transition opened still the case's open one?"""
+    return case.lock_version == visit and case.status == "active" and case.current_step == step_id
+
+
+def _links(case: Case) -> str:
+    """Each channel of a published case and its post's address, a line each."""
+    from siaran.publishing.models import PublishJob
+
+    jobs = PublishJob.objects.filter(case=case).order_by("pk").values_list("channel", "permalink")
+    return "\n".join(f"{channel} {link}".strip() for channel, link in jobs)
+
+
 # -- mentions --------------------------------------------------------------------------
 
 
@@ -179,11 +286,14 @@ def mentions_notify(*, comment: Comment, people: list[Person]) -> int:
 def post_trouble(*, case_id: int, channel: str, kind: str, started_by_id: int, now) -> int:
     """Tell whoever pressed publish, and the people of the publish step's lane, that a
     channel's post failed (`post_failed`: retry it or post it by hand) or could not be
-    confirmed (`post_unknown`: look on the platform first). In the caller's transaction."""
+    confirmed (`post_unknown`: look on the platform first); a failed post the requester
+    too (who waits for it). In the caller's transaction."""
     case = Case.objects.select_related("organization", "sop_version").get(pk=case_id)
     people = lane_holders(case.organization_id, case.sop_id, case.current_lane, _day(case, now))
-    if all(p.pk != started_by_id for p in people):
-        people.append(Person.objects.select_related("user").get(pk=started_by_id))
+    wanted = [started_by_id] + ([case.created_by_id] if kind == "post_failed" else [])
+    missing = [pk for pk in dict.fromkeys(wanted) if all(p.pk != pk for p in people)]
+    if missing:
+        people += Person.objects.filter(pk__in=missing).select_related("user").order_by("pk")
     return _notify(people, case, kind, now, text=channel)
 
 
@@ -205,7 +315,7 @@ def _notify(
     their unread counts, and have them mailed. Returns how many were created."""
     if not people:
         return 0
-    if kind in ("reminder", "escalation"):
+    if kind in ("reminder", "escalation", "turn"):
         text = _activity(case)
     rows = {
         p.pk: Notification(

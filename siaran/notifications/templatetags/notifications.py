@@ -14,6 +14,8 @@ from siaran.core.templatetags.siaran import lane_name, localized, platform_label
 
 register = template.Library()
 
+SUBJECT_STEP = 60  # characters of a step's activity in a mail's subject
+
 # A post that needs a person: the channel is in the notification's text.
 POST_TEXTS = {
     "post_failed": gettext_lazy(
@@ -31,6 +33,22 @@ POST_TEXTS = {
 def notification_text(note, zone: str = "") -> str:
     """One sentence: what happened and on which case. Due times in the institution's zone."""
     values = {"case": note.case.title, "step": _step(note), "due": _when(note.due_at, zone)}
+    if note.kind == "turn":
+        return gettext('Your turn: "%(step)s" on "%(case)s", due %(due)s.') % values
+    if note.kind == "sent_back":
+        values["actor"] = note.actor.name if note.actor else "?"
+        values["reason"] = note.text or "-"
+        return (
+            gettext(
+                '%(actor)s sent "%(case)s" back to "%(step)s", due %(due)s. The reason: %(reason)s'
+            )
+            % values
+        )
+    if note.kind == "approved":
+        return gettext('"%(case)s" is approved for publication.') % values
+    if note.kind == "published":
+        values["channels"] = ", ".join(label for label, _link in notification_links(note))
+        return gettext('"%(case)s" is published on %(channels)s.') % values
     if note.kind == "reminder":
         return gettext('Reminder: "%(step)s" on "%(case)s" is due %(due)s.') % values
     if note.kind == "escalation":
@@ -51,8 +69,32 @@ def notification_text(note, zone: str = "") -> str:
     return gettext('%(actor)s mentioned you on "%(case)s": %(text)s') % values
 
 
+@register.simple_tag
+def notification_links(note) -> list[tuple[str, str]]:
+    """A published case's channels and their posts' addresses ("" when posted by hand
+    without one), from the notification's text: (platform's name, address)."""
+    if note.kind != "published":
+        return []
+    rows = [line.split(" ", 1) for line in note.text.splitlines() if line.strip()]
+    return [(platform_label(row[0]), row[1] if len(row) > 1 else "") for row in rows]
+
+
 def notification_subject(note) -> str:
     """The subject of a mail that carries one notification."""
+    values = {"case": note.case.title}
+    if note.kind in ("turn", "sent_back"):
+        # An SOP's activity may be a long sentence: the subject keeps its start.
+        step = _step(note)
+        if len(step) > SUBJECT_STEP:
+            step = step[: SUBJECT_STEP - 1].rstrip() + "…"
+        values["step"] = step
+        if note.kind == "turn":
+            return gettext("[Siaran] Your turn: %(case)s — %(step)s") % values
+        return gettext("[Siaran] Sent back: %(case)s — %(step)s") % values
+    if note.kind == "approved":
+        return gettext("[Siaran] Approved: %(case)s") % values
+    if note.kind == "published":
+        return gettext("[Siaran] Published: %(case)s") % values
     if note.kind == "reminder":
         return gettext("[Siaran] Reminder: %(case)s") % {"case": note.case.title}
     if note.kind == "escalation":
@@ -72,7 +114,7 @@ def _step(note) -> str:
             return localized(sop.step(note.step_id), "activity")
         except KeyError:
             pass
-    return note.text
+    return note.text if note.kind != "sent_back" else note.step_id
 
 
 def _when(moment, zone: str) -> str:

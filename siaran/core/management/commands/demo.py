@@ -14,6 +14,7 @@ from siaran.archive import actions as archive_actions
 from siaran.cases import actions as case_actions
 from siaran.cases.models import Case
 from siaran.core import sops
+from siaran.notifications import actions as notifications
 from siaran.orgs import actions as org_actions
 from siaran.publishing import demo as publishing_demo
 from siaran.reports import demo as demo_history
@@ -101,7 +102,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, json: bool = False, history: bool = True, **options):
         users = []
-        with transaction.atomic():
+        # The demo's cases are walked as if they had long been at their steps: nobody is
+        # told of each step as it is walked (reminders and escalations still come).
+        with notifications.silenced(), transaction.atomic():
             for spec in INSTITUTIONS:
                 users += build(spec, history=history)
         if json:
