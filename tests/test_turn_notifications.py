@@ -126,7 +126,7 @@ def test_an_rspon_walk_tells_each_lane_its_turn_and_the_requester_the_news(demo,
     ipkp = mails_to(mails, "rspon-ipkp")
     assert len(ipkp) == 1
     assert ipkp[0].subject.strip() == (
-        f"[Siaran] Giliran Anda: {TITLE} — Membuat Konten Berupa Video atau Poster Sesuai"
+        f"[Siaran] Giliran Anda: {TITLE} - Membuat Konten Berupa Video atau Poster Sesuai"
         " Format Yang…"
     )
     produce = Notification.objects.get(case=case, kind="turn", person__user__username="rspon-ipkp")

@@ -230,6 +230,35 @@ def case_attachment(request, case_id: int, file: File[UploadedFile]):
     )
 
 
+class MediaOrderIn(Schema):
+    order: list[int]  # each image and video of the version being produced, once
+
+
+@api.put("/cases/{case_id}/media", tags=["cases"])
+def case_media_order(request, case_id: int, body: MediaOrderIn):
+    """Set the order of the content's images and videos; the first image is the main one."""
+    actions.version_media_order(person=request.person, case_id=case_id, order=body.order)
+    return content_detail(_case(request, case_id))
+
+
+@api.delete("/cases/{case_id}/media/{attachment_id}", tags=["cases"])
+def case_media_remove(request, case_id: int, attachment_id: int):
+    """Take an image or video out of the version being produced (the case keeps the file)."""
+    actions.version_media_remove(
+        person=request.person, case_id=case_id, attachment_id=attachment_id
+    )
+    return content_detail(_case(request, case_id))
+
+
+@api.post("/cases/{case_id}/media/{attachment_id}/replace", tags=["cases"], response={201: dict})
+def case_media_replace(request, case_id: int, attachment_id: int, file: File[UploadedFile]):
+    """Upload an image or video in the place of one of the version being produced."""
+    actions.attachment_add(
+        person=request.person, case_id=case_id, upload=file, replaces=attachment_id
+    )
+    return Status(201, content_detail(_case(request, case_id)))
+
+
 @api.get("/cases/{case_id}/approval-sheet", tags=["cases"])
 def case_approval_sheet(request, case_id: int):
     """The case's approval sheet as PDF: its newest sheet while it still matches the
@@ -329,6 +358,7 @@ def case_detail(case: Case) -> dict:
         "desired_date": case.desired_date,
         "closed": state.closed,
         "step": step,
+        "content": content_detail(case),
         "publications": publications_of(case),
         "timeline": [
             {
@@ -344,5 +374,36 @@ def case_detail(case: Case) -> dict:
                 "to_step": event.to_step or None,
             }
             for event in events
+        ],
+    }
+
+
+def content_detail(case: Case) -> dict | None:
+    """The newest content version: what reviewers see and, once `locked`, what is
+    published (its `approved_sha256` is the approval sheet's content SHA-256)."""
+    version = case.versions.order_by("-number").prefetch_related("media").first()
+    if version is None:
+        return None
+    return {
+        "version": version.number,
+        "title": version.title,
+        "narrative": version.narrative,
+        "captions": version.captions,
+        "hashtags": version.hashtags,
+        "locked": version.frozen,
+        "approved_sha256": version.approved_sha256 or None,
+        "media": [
+            {
+                "id": file.pk,
+                "name": file.name,
+                "kind": file.kind,
+                "content_type": file.content_type,
+                "size": file.size,
+                "sha256": file.sha256,
+                "width": file.width,
+                "height": file.height,
+                "seconds": file.seconds,
+            }
+            for file in version.ordered_media()
         ],
     }

@@ -89,8 +89,8 @@ def notification_subject(note) -> str:
             step = step[: SUBJECT_STEP - 1].rstrip() + "…"
         values["step"] = step
         if note.kind == "turn":
-            return gettext("[Siaran] Your turn: %(case)s — %(step)s") % values
-        return gettext("[Siaran] Sent back: %(case)s — %(step)s") % values
+            return gettext("[Siaran] Your turn: %(case)s - %(step)s") % values
+        return gettext("[Siaran] Sent back: %(case)s - %(step)s") % values
     if note.kind == "approved":
         return gettext("[Siaran] Approved: %(case)s") % values
     if note.kind == "published":
