@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format messages clean chromium bench bench-faults
+.PHONY: run test lint format messages clean chromium bench bench-faults bench-phone
 
 # Re-installs when the project's dependencies change.
 $(BIN)/.installed: pyproject.toml tools/make_venv.py
@@ -43,6 +43,12 @@ bench: $(BIN)/.installed
 # FAULTS_ARGS="--kills 20 --jobs 6" for a short run; see bench/README.md.
 bench-faults: $(BIN)/.installed
 	$(BIN)/python bench/publish_faults.py $(FAULTS_ARGS)
+
+# The case page of a review step with a 10 MB poster and a 100 MB video, on a phone under
+# Slow 4G: bytes and LCP beside the page with no attachment; results in bench/results/.
+# PHONE_ARGS=--quick for one run per page; see bench/README.md.
+bench-phone: $(BIN)/.installed chromium
+	$(BIN)/python bench/phone.py $(PHONE_ARGS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
