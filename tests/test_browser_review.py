@@ -75,7 +75,9 @@ def test_the_review_loop_on_a_phone(browser, site, mailed, tmp_path):  # noqa: F
     case = act("rspon-unit-kerja", case)
     first = poster((11, 94, 168), "Pekan Sadar Stroke")
     actions.attachment_add(
-        person=people["rspon-ipkp"], case_id=case.pk, upload=upload(first, "poster.png", "image/png")
+        person=people["rspon-ipkp"],
+        case_id=case.pk,
+        upload=upload(first, "poster.png", "image/png"),
     )
     caption = (
         "Pekan Sadar Stroke 2026: periksa tekanan darah, gula darah dan kolesterol Anda "
@@ -120,9 +122,7 @@ def test_the_review_loop_on_a_phone(browser, site, mailed, tmp_path):  # noqa: F
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         shots.take("director-sees-the-poster")
         no.click()  # no note: the browser asks for one, nothing is sent
-        assert page.url == link and Case.objects.get(pk=case.pk).current_step == (
-            "director-review"
-        )
+        assert page.url == link and Case.objects.get(pk=case.pk).current_step == ("director-review")
         page.fill("#decide-form textarea[name=note]", NOTE)
         with page.expect_navigation(url=link):
             no.click()
