@@ -37,6 +37,7 @@ from siaran.sop import engine
 from siaran.sop.engine import Actor, CaseState, Refused, Transition
 from siaran.sop.model import PUBLISH, Sop
 
+from . import media
 from .definitions import definition, definition_of
 from .models import Attachment, Case, CaseEvent, Comment, ContentVersion, SeenVersion
 from .selectors import can_see, visible_cases
@@ -343,6 +344,8 @@ UPLOAD_TYPES = {
     "image/jpeg": ("image", ".jpg"),
     "image/png": ("image", ".png"),
     "image/webp": ("image", ".webp"),
+    "image/heic": ("image", ".heic"),  # photos from phones; previews and renditions are JPEG
+    "image/heif": ("image", ".heif"),
     "video/mp4": ("video", ".mp4"),
     "video/quicktime": ("video", ".mov"),
     "video/webm": ("video", ".webm"),
@@ -405,18 +408,22 @@ def attachment_add(*, person: Person, case_id: int, upload) -> Attachment:
         person=person,
         step_id=state.current[0] if state.current else "",
         refusal=_(
-            "This file is not a PDF, an image (JPEG, PNG, WebP) or a video (MP4, MOV, WebM)."
+            "This file is not a PDF, an image (JPEG, PNG, WebP, HEIC) or a video (MP4, MOV, WebM)."
         ),
     )
+    made = media.examine(attachment, upload, case.channels)  # facts, preview, renditions
     attachment.file.save("upload", upload, save=False)
+    renditions = media.keep(attachment, made)
     try:
         with transaction.atomic():
             attachment.save()
+            media.save_renditions(attachment, renditions)
             if attachment.kind in ("image", "video"):
                 case.versions.order_by("-number").first().media.add(attachment)
             _record(person, case, "file_added", note=attachment.name, data=_file_data(attachment))
     except Exception:
         attachment.file.delete(save=False)  # no orphan file when the row cannot be written
+        media.discard(attachment, renditions)
         raise
     return attachment
 
