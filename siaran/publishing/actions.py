@@ -18,6 +18,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from siaran.cases import media as media_facts
 from siaran.cases.actions import ActionError, case_publication_finish, case_publishing_event
 from siaran.cases.definitions import definition
 from siaran.cases.models import Case, CaseEvent
@@ -71,7 +72,9 @@ def publication_start(
             case_lock(case.pk, case.lock_version)
             return case_publication_finish(case_id=case.pk, person=person, now=now)
     version = case.versions.order_by("-number").first()
-    media = [MediaFile(a) for a in version.ordered_media()]
+    files = version.ordered_media()
+    media_facts.renditions_ensure(files, chosen)  # for files older than their channels
+    media = [MediaFile(a) for a in files]
     accounts = ChannelAccount.objects.filter(organization_id=case.organization_id)
     accounts = {a.channel: a for a in accounts}
     # A case still `active` has never started publishing: it has no jobs, and no worker
