@@ -33,7 +33,7 @@ from .connectors import REGISTRY, PublishError, connector_class, for_channel
 from .media import MediaFile
 from .models import ChannelAccount, PublishJob, QuotaUse
 from .rules import problems
-from .selectors import EXPIRY_WARNING
+from .selectors import EXPIRY_WARNING, can_retry
 
 PROOF_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 PROOF_LIMIT = 20 * 2**20
@@ -182,6 +182,15 @@ def publication_retry(*, person: Person, case_id: int, channel: str, now=None) -
     now = now or timezone.now()
     case, _step, on_behalf = _publishing_case(person, case_id)
     job = _job(case, channel)
+    if job.status == "failed" and not can_retry(job):
+        raise ActionError(
+            ActionError.INVALID,
+            "not_retryable",
+            _(
+                "This channel failed because of the content itself; a retry would fail the "
+                "same way. Post it by hand and record the link instead."
+            ),
+        )
     if job.status == "failed":
         publication_start(
             person=person, case=case, on_behalf=on_behalf, channels=[channel], now=now
