@@ -121,17 +121,21 @@ def _examine_image(attachment: Attachment, upload, channels: list[str]) -> Made:
         width, height = image.size
         if width * height > MAX_PIXELS:
             raise _too_large()
-        if image.getexif().get(0x0112) in (5, 6, 7, 8):  # turned a quarter: sides swap
+        try:  # a PNG's EXIF may follow its pixels: reading it decodes them
+            orientation = image.getexif().get(0x0112)
+        except (OSError, ValueError, SyntaxError):
+            orientation = None
+        if orientation in (5, 6, 7, 8):  # turned a quarter: the sides swap
             width, height = height, width
         attachment.width, attachment.height = width, height
         needs = _needs(attachment, channels)
         side = RENDITION_SIDE if needs else PREVIEW_SIDE
         try:
             picture = _decoded(image, side)
-        except (OSError, ValueError, Image.DecompressionBombError) as error:
-            raise _refusal(
-                "image_unreadable", _("This image cannot be read; export it again and upload it.")
-            ) from error
+        except (OSError, ValueError, Image.DecompressionBombError):
+            # Its header read, its pixels broken (a truncated file): kept as a video PyAV
+            # cannot open is, with no preview or rendition; the page names its problems.
+            return Made()
     made = Made(preview=_jpeg(_scaled(picture, PREVIEW_SIDE), PREVIEW_QUALITY))
     made.copies = [_rendition(picture, ratio, limit) for ratio, limit in needs]
     return made
@@ -155,6 +159,7 @@ def _decoded(image: Image.Image, side: int) -> Image.Image:
     (draft); other types are decoded whole (at most MAX_PIXELS) and scaled at once."""
     if image.format == "JPEG":
         image.draft("RGB", (side, side))
+    image.load()
     image = ImageOps.exif_transpose(image)
     image.thumbnail((side, side), Image.Resampling.LANCZOS, reducing_gap=3.0)
     return _rgb(image)
