@@ -159,7 +159,7 @@ def version(case: Case):
 
 
 @pytest.mark.django_db
-def test_a_png_poster_gets_its_facts_a_preview_and_a_jpeg_for_instagram(demo):
+def test_a_png_poster_gets_its_facts_a_preview_and_a_jpeg_for_instagram(demo, client):
     case = at_edit(demo, ["instagram", "facebook", "x"])
     data = poster_png()
     poster = add(demo, case, data, "poster.png", "image/png")
@@ -179,6 +179,9 @@ def test_a_png_poster_gets_its_facts_a_preview_and_a_jpeg_for_instagram(demo):
     assert poster.sha256 == hashlib.sha256(data).hexdigest()
     [added] = CaseEvent.objects.filter(case=case, kind="file_added")
     assert added.data["file"] == poster.key
+    client.force_login(demo["rspon-tim-humas"].user)
+    page = client.get(f"/cases/{case.pk}/")
+    assert list(page.context["attachments"]) == [poster]  # the copy is not listed
     media = [MediaFile(poster)]
     assert Instagram.select_media(media)[0].id == rendition.pk
     assert Facebook.select_media(media)[0].id == poster.pk

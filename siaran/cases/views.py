@@ -220,7 +220,9 @@ def case_detail(request: HttpRequest, case_id: int):
             "events": events,
             "can_withdraw": not state.closed and case.created_by_id == person.pk,
             "changes": changes,
-            "attachments": case.attachments.select_related("uploaded_by").order_by("pk"),
+            "attachments": case.attachments.filter(original=None)  # renditions are no one's files
+            .select_related("uploaded_by")
+            .order_by("pk"),
             "comments": case.comments.select_related("author").order_by("pk"),
             **publishing_views.case_page(case, content, can_act),
         },
