@@ -182,6 +182,12 @@ def test_a_png_poster_gets_its_facts_a_preview_and_a_jpeg_for_instagram(demo, cl
     client.force_login(demo["rspon-tim-humas"].user)
     page = client.get(f"/cases/{case.pk}/")
     assert list(page.context["attachments"]) == [poster]  # the copy is not listed
+    preview = client.get(f"/cases/{case.pk}/files/{poster.key}/preview/")
+    assert preview.status_code == 200 and preview["Content-Type"] == "image/jpeg"
+    assert b"".join(preview.streaming_content) == stored(poster.preview)
+    assert client.get(f"/cases/{case.pk}/files/{rendition.key}/preview/").status_code == 404
+    client.force_login(demo["poltekkes-jkt2-admin"].user)  # another institution
+    assert client.get(f"/cases/{case.pk}/files/{poster.key}/preview/").status_code == 404
     media = [MediaFile(poster)]
     assert Instagram.select_media(media)[0].id == rendition.pk
     assert Facebook.select_media(media)[0].id == poster.pk

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_channels
+from . import views, views_channels, views_media
 
 app_name = "cases"
 urlpatterns = [
@@ -20,4 +20,9 @@ urlpatterns = [
     ),
     path("cases/<int:case_id>/files/", views.attachment_add, name="attach"),
     path("cases/<int:case_id>/files/<str:key>/", views.attachment_download, name="file"),
+    path(
+        "cases/<int:case_id>/files/<str:key>/preview/",
+        views_media.attachment_preview,
+        name="file_preview",
+    ),
 ]
