@@ -46,7 +46,7 @@ def test_the_export_holds_everything_the_archive_has(client, demo):
     assert archive.testzip() is None
     names = set(archive.namelist())
     sheet = ApprovalSheet.objects.get(case=case)  # issued for the export
-    poster = case.attachments.get(kind="image")
+    poster = case.attachments.get(kind="image", original=None)
     expected = {
         "README.txt",
         "case.json",
@@ -284,8 +284,10 @@ def test_disposal_needs_an_admin_a_reason_and_a_due_date(
     client.force_login(admin.user)
     client.get(f"/cases/{case.pk}/approval-sheet.pdf")
     sheet = ApprovalSheet.objects.get(case=case)
-    files = [a.file.name for a in Attachment.objects.filter(case=case)]
-    assert len(files) == 2 and all(default_storage.exists(name) for name in files)
+    every = Attachment.objects.filter(case=case)
+    assert every.filter(original=None).count() == 2  # the poster and the sheet
+    files = [a.file.name for a in every] + [a.preview.name for a in every if a.preview]
+    assert len(files) == 4 and all(default_storage.exists(name) for name in files)
 
     def dispose(person=admin, reason="Berita acara pemusnahan No. 12/2045", today=FAR):
         return archive_actions.retention_decide(

@@ -12,6 +12,7 @@ import hashlib
 import pytest
 from django.utils import timezone
 
+from siaran.cases.models import ContentVersion
 from siaran.publishing import runner
 from siaran.publishing.connectors.graph import GraphConnector
 from siaran.publishing.connectors.x import X
@@ -125,12 +126,13 @@ def test_instagram_timeout_after_publish_is_reconciled_not_posted_twice(demo, ad
 @pytest.mark.django_db(transaction=True)
 def test_instagram_rules_are_checked_before_anything_is_sent(demo, admin, instagram):
     connect(admin, "instagram", "instagram", instagram.url, account_id=RSPON_IG)
-    case = rspon_at_upload(demo, (image(1200, 400, "PNG"), "wide.png", "image/png"))
+    case = rspon_at_upload(demo, (mp4(2.0), "short.mp4", "video/mp4"))
+    ContentVersion.objects.filter(case=case).update(captions={"instagram": "a" * 2201})
     job = publish(case, demo["rspon-tim-humas"], ["instagram"])["instagram"]
     assert job.status == "failed" and job.error_code == "rules"
     messages = [p["message"] for p in job.error_args["problems"]]
-    assert any("takes only" in m for m in messages)  # PNG: the API takes JPEG
-    assert any("times the height" in m for m in messages)  # 3:1 is wider than 1.91:1
+    assert any("characters" in m for m in messages)  # 2,201: at most 2,200
+    assert any("seconds" in m for m in messages)  # reels last 3 s or more
     assert instagram.calls == []
 
 

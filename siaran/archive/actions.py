@@ -229,7 +229,8 @@ def retention_decide(
 
 
 def _dispose(case, record, admin, reason, retention) -> RecordEvent:
-    files = list(Attachment.objects.filter(case=case).order_by("pk"))
+    every = list(Attachment.objects.filter(case=case).order_by("pk"))
+    files = [f for f in every if f.original_id is None]  # renditions are copies of these
     versions = list(ContentVersion.objects.filter(case=case).order_by("number"))
     manifest = {
         "case": {
@@ -248,7 +249,7 @@ def _dispose(case, record, admin, reason, retention) -> RecordEvent:
         "comments": Comment.objects.filter(case=case).count(),
         "consents": ConsentRecord.objects.filter(case=case).count(),
     }
-    stored = [f.file.name for f in files]
+    stored = [f.file.name for f in every] + [f.preview.name for f in every if f.preview]
     ConsentRecord.objects.filter(case=case).delete()
     SeenVersion.objects.filter(case=case).delete()
     Comment.objects.filter(case=case).delete()

@@ -119,8 +119,11 @@ class _Plan:
         self.case = case
         self.zone = ZoneInfo(case.organization.time_zone)
         self.sop = definition(case.sop_version)
+        # The case's own files; renditions made for the platforms (cases.media) are copies.
         self.files = list(
-            Attachment.objects.filter(case=case).select_related("uploaded_by").order_by("pk")
+            Attachment.objects.filter(case=case, original=None)
+            .select_related("uploaded_by")
+            .order_by("pk")
         )
         self.sheets = list(
             ApprovalSheet.objects.filter(case=case).select_related("document").order_by("pk")

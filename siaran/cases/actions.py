@@ -38,6 +38,7 @@ from siaran.sop import engine
 from siaran.sop.engine import Actor, CaseState, Refused, Transition
 from siaran.sop.model import PUBLISH, Sop
 
+from . import media
 from .definitions import definition, definition_of
 from .digest import content_sha256
 from .models import Attachment, Case, CaseEvent, Comment, ContentVersion, SeenVersion
@@ -432,6 +433,8 @@ UPLOAD_TYPES = {
     "image/jpeg": ("image", ".jpg"),
     "image/png": ("image", ".png"),
     "image/webp": ("image", ".webp"),
+    "image/heic": ("image", ".heic"),  # photos from phones; previews and renditions are JPEG
+    "image/heif": ("image", ".heif"),
     "video/mp4": ("video", ".mp4"),
     "video/quicktime": ("video", ".mov"),
     "video/webm": ("video", ".webm"),
@@ -486,7 +489,7 @@ def checked_upload(
 
 
 def _upload_refusal() -> str:
-    return _("This file is not a PDF, an image (JPEG, PNG, WebP) or a video (MP4, MOV, WebM).")
+    return _("This file is not a PDF, an image (JPEG, PNG, WebP, HEIC) or a video (MP4, MOV, WebM).")
 
 
 def _checked(upload, case: Case, person: Person, step_id: str) -> Attachment:
@@ -515,10 +518,13 @@ def _attachment_store(
     if attachment is None:
         attachment = _checked(upload, case, person, step_id)
     attachment.case = case  # the case may have been saved since the check
+    made = media.examine(attachment, upload, case.channels)  # facts, preview, renditions
     attachment.file.save("upload", upload, save=False)
+    renditions = media.keep(attachment, made)
     try:
         with transaction.atomic():
             attachment.save()
+            media.save_renditions(attachment, renditions)
             data = _file_data(attachment)
             if replaces is not None:
                 version, order, old = replaces
@@ -534,6 +540,7 @@ def _attachment_store(
             _record(person, case, kind, note=attachment.name, data=data)
     except BaseException:
         attachment.file.delete(save=False)  # no orphan file when the row cannot be written
+        media.discard(attachment, renditions)
         raise
     return attachment
 

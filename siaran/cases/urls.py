@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_channels
 
 app_name = "cases"
 urlpatterns = [
@@ -13,6 +13,11 @@ urlpatterns = [
     path("cases/<int:case_id>/content/", views.content_save, name="content"),
     path("cases/<int:case_id>/withdraw/", views.case_withdraw, name="withdraw"),
     path("cases/<int:case_id>/comments/", views.comment_add, name="comment"),
+    path(
+        "cases/<int:case_id>/channels/drop/",
+        views_channels.channels_drop,
+        name="channels_drop",
+    ),
     path("cases/<int:case_id>/files/", views.attachment_add, name="attach"),
     path("cases/<int:case_id>/files/<str:key>/", views.attachment_download, name="file"),
     path(

@@ -468,6 +468,7 @@ def attachment_preview(request: HttpRequest, case_id: int, key: str):
         raise Http404
     response = FileResponse(attachment.preview.open("rb"), content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=604800, immutable"
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

@@ -18,6 +18,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from siaran.cases import media as media_facts
 from siaran.cases.actions import ActionError, case_publication_finish, case_publishing_event
 from siaran.cases.definitions import definition
 from siaran.cases.digest import content_sha256
@@ -33,7 +34,7 @@ from .connectors import REGISTRY, PublishError, connector_class, for_channel
 from .media import MediaFile
 from .models import ChannelAccount, PublishJob, QuotaUse
 from .rules import problems
-from .selectors import EXPIRY_WARNING
+from .selectors import EXPIRY_WARNING, can_retry
 
 PROOF_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 PROOF_LIMIT = 20 * 2**20
@@ -72,7 +73,9 @@ def publication_start(
             case_lock(case.pk, case.lock_version)
             return case_publication_finish(case_id=case.pk, person=person, now=now)
     version = case.versions.order_by("-number").prefetch_related("media").first()
-    media = [MediaFile(a) for a in version.ordered_media()]
+    files = version.ordered_media()
+    media_facts.renditions_ensure(files, chosen)  # for files older than their channels
+    media = [MediaFile(a) for a in files]
     # What every job of this publication must still find before it calls the platform:
     # the approved digest, or (an SOP with no review) the content as it is now.
     digest = version.approved_sha256 or content_sha256(version)
@@ -184,6 +187,15 @@ def publication_retry(*, person: Person, case_id: int, channel: str, now=None) -
     now = now or timezone.now()
     case, _step, on_behalf = _publishing_case(person, case_id)
     job = _job(case, channel)
+    if job.status == "failed" and not can_retry(job):
+        raise ActionError(
+            ActionError.INVALID,
+            "not_retryable",
+            _(
+                "This channel failed because of the content itself; a retry would fail the "
+                "same way. Post it by hand and record the link instead."
+            ),
+        )
     if job.status == "failed":
         publication_start(
             person=person, case=case, on_behalf=on_behalf, channels=[channel], now=now

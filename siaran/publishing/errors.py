@@ -29,8 +29,8 @@ EXPLANATIONS = {
         "publishing permission to Siaran's access on the platform, then retry."
     ),
     "bad_media": gettext_lazy(
-        "The platform rejected the image or video. Check its format, size and proportions, "
-        "upload a corrected file and retry."
+        "The platform rejected the image or video, or a file of the post is missing. Check "
+        "its format, size and proportions."
     ),
     "rejected": gettext_lazy("The platform refused the post."),
     "no_account": gettext_lazy(
@@ -71,6 +71,18 @@ EXPLANATIONS = {
         "whether it was published before it tries again, so it is never posted twice."
     ),
 }
+
+
+# Failures of the content itself: sending it again fails the same way, so no retry is
+# offered; the content must change (send the case back), the channel go, or a person post
+# it by hand. Every other failure (access, permission, the platform refusing for a reason
+# of its own, giving up after transient trouble) may be retried once it is fixed.
+NOT_RETRYABLE = frozenset({"rules", "bad_media"})
+
+
+def retryable(job) -> bool:
+    """May a retry fix this failure? Not when the content itself is refused."""
+    return job.error_code not in NOT_RETRYABLE
 
 
 def explain(job) -> str:

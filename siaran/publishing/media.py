@@ -82,6 +82,11 @@ class MediaFile:
 
     @functools.cached_property
     def info(self) -> Info:
+        """Width, height and seconds as read on upload (siaran.cases.media); a file
+        uploaded before that is read from its header now."""
+        a = self.attachment
+        if a.width and a.height and (a.kind != "video" or a.seconds is not None):
+            return Info(width=a.width, height=a.height, seconds=a.seconds)
         try:
             with self.open() as file:
                 if self.kind == "image":
@@ -91,6 +96,24 @@ class MediaFile:
         except (OSError, ValueError, struct.error):
             pass
         return Info()
+
+    @functools.cached_property
+    def renditions(self) -> list[MediaFile]:
+        """Copies made for platforms that cannot take this file as is (cases.media)."""
+        if self.attachment.pk is None or self.attachment.original_id:
+            return []
+        return [MediaFile(r) for r in self.attachment.renditions.order_by("pk")]
+
+    def fitting(self, rules) -> MediaFile:
+        """This file, or its first rendition that keeps `rules` when it breaks them."""
+        from .rules import file_problems  # it imports this module
+
+        if self.kind != "image" or not file_problems(rules, self):
+            return self
+        for rendition in self.renditions:
+            if not file_problems(rules, rendition):
+                return rendition
+        return self
 
 
 def attachment_from_link(token: str) -> int | None:

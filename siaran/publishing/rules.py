@@ -104,11 +104,12 @@ def problems(rules: Rules, *, title: str, text: str, media: Sequence[MediaFile])
             )
         )
     for item in media:
-        found += _file_problems(rules, item)
+        found += file_problems(rules, item)
     return found
 
 
-def _file_problems(rules: Rules, item: MediaFile) -> list[Problem]:
+def file_problems(rules: Rules, item: MediaFile) -> list[Problem]:
+    """What one image or video breaks of the platform's rules, by itself."""
     found = []
     image = item.kind == "image"
     types = rules.image_types if image else rules.video_types

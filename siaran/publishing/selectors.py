@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from siaran.cases.models import Case, ContentVersion
 
-from .connectors import for_channel
-from .errors import explain
+from .connectors import REGISTRY, connector_class, for_channel
+from .errors import explain, retryable
 from .media import MediaFile
 from .models import ChannelAccount, PublishJob
 from .rules import Problem, problems
@@ -34,9 +34,38 @@ def publications_of(case: Case) -> list[dict]:
             "error_code": job.error_code or None,
             # The content SHA-256 of the approved version the job sent (siaran.cases.digest).
             "content_sha256": job.content_sha256 or None,
+            # A failure of the content itself is not retried (errors.NOT_RETRYABLE).
+            "retryable": can_retry(job),
         }
         for job in jobs
     ]
+
+
+def can_retry(job: PublishJob) -> bool:
+    """May a retry of this job succeed? Not after a failure of the content itself
+    (errors.NOT_RETRYABLE), unless it was the platform's rules and the content as it is
+    now keeps them (a rendition made since, or the rules changed)."""
+    if job.status != "failed":
+        return True
+    if job.error_code == "rules":
+        return not _breaks_rules(job)
+    return retryable(job)
+
+
+def _breaks_rules(job: PublishJob) -> bool:
+    """Does the newest content break the rules of the job's platform? As _prepare asks."""
+    version = ContentVersion.objects.filter(case_id=job.case_id).order_by("-number").first()
+    if version is None:
+        return True
+    platform = for_channel(job.channel)
+    text = platform.compose(
+        caption=version.captions.get(job.channel, ""),
+        narrative=version.narrative,
+        hashtags=version.hashtags,
+    )
+    media = platform.select_media([MediaFile(a) for a in version.ordered_media()])
+    rules = connector_class(job.connector).rules if job.connector in REGISTRY else platform.rules
+    return bool(problems(rules, title=version.title, text=text, media=media))
 
 
 def channel_problems(case: Case, version: ContentVersion | None) -> dict[str, list[Problem]]:

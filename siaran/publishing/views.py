@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from siaran.cases.actions import ActionError
+from siaran.cases.definitions import definition
 from siaran.cases.models import Attachment
 from siaran.cases.selectors import visible_cases
 from siaran.orgs.models import Person
@@ -28,14 +29,27 @@ from .selectors import EXPIRY_WARNING, accounts_needing_care, channel_problems, 
 
 
 def case_page(case, content, can_act: bool) -> dict:
-    """What the case page shows of publishing: each channel's state and the rules."""
+    """What the case page shows of publishing: each channel's state and the rules.
+
+    `channels_unfit` and `can_drop_channels` are for publishing/_channel_fit.html: the
+    channels the content cannot go to, and whether the reader may drop them now (at a
+    step that makes the content, with a channel left)."""
     labels = dict(JOB_STATUSES)
     publications = publications_of(case)
     for publication in publications:
         publication["label"] = labels[publication["status"]]
+    problems = channel_problems(case, content) if can_act else {}
+    unfit = {channel: found for channel, found in problems.items() if found}
     return {
         "publications": publications,
-        "channel_problems": channel_problems(case, content) if can_act else {},
+        "channel_problems": problems,
+        "channels_unfit": unfit,
+        "can_drop_channels": bool(
+            unfit
+            and case.status == "active"
+            and len(unfit) < len(case.channels)
+            and definition(case.sop_version).edits_content(case.current_step)
+        ),
         "caption_limits": caption_limits(),
     }
 

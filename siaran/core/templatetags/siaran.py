@@ -212,6 +212,7 @@ EVENT_TEXTS = {
     "content_saved": gettext_lazy("saved the content"),
     "step_claimed": gettext_lazy("took the step"),
     "step_released": gettext_lazy("released the step"),
+    "channels_dropped": gettext_lazy("dropped channels from the case:"),
     # The archive's decisions on the case's record (siaran.archive.models.RecordEvent).
     "record_classified": gettext_lazy("retention class set"),
     "record_consent_flagged": gettext_lazy("flagged: shows a patient or a child"),
@@ -234,6 +235,9 @@ def event_text(event, sop) -> str:
     text = str(EVENT_TEXTS.get(event.kind, event.kind))
     if event.kind in CHANNEL_EVENTS:
         return f"{text} {platform_label(event.outcome)}"
+    if event.kind == "channels_dropped":
+        dropped = (event.data or {}).get("dropped", [])
+        return f"{text} {', '.join(platform_label(c) for c in dropped)}"
     step = event.step
     if step is not None:
         text += f": {step.no + ' ' if step.no else ''}{localized(step, 'activity')}"

@@ -155,12 +155,14 @@ class Connector:
         """The content's media this channel takes, in order.
 
         A platform that cannot put images and a video in one post (Facebook, X) gets the
-        video: a poster beside a video is the usual pair, and the video carries more.
+        video: a poster beside a video is the usual pair, and the video carries more. An
+        image the platform refuses (a PNG for Instagram) goes as its rendition that fits,
+        if it has one (siaran.cases.media).
         """
         chosen = [m for m in media if m.kind in cls.rules.kinds]
         if not cls.rules.mixed and {m.kind for m in chosen} == {"image", "video"}:
             chosen = [m for m in chosen if m.kind == "video"]
-        return chosen
+        return [m.fitting(cls.rules) if isinstance(m, MediaFile) else m for m in chosen]
 
     @classmethod
     def compose(cls, *, caption: str, narrative: str, hashtags: str) -> str:
