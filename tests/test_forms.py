@@ -251,14 +251,15 @@ def test_the_start_form_writes_version_one_with_its_files(client, demo, settings
         "website": "Berita wisuda.",
     }
     assert version.hashtags == "#wisuda #poltekkes"
-    files = {a.kind: a for a in case.attachments.all()}
+    files = {a.kind: a for a in case.attachments.filter(original=None)}  # not platform copies
     assert set(files) == {"image", "document"}
     assert files["document"].name == "surat_undangan.pdf"
     assert [a.pk for a in version.media.all()] == [files["image"].pk]  # the image, not the PDF
     assert files["image"].step_id == "direction" and files["image"].file.read()[:4] == b"\x89PNG"
+    kept = list(case.attachments.all())  # the files, and the copies made for platforms
     assert stored_files(settings) - files_before == {
-        settings.MEDIA_ROOT / a.file.name for a in files.values()
-    }
+        settings.MEDIA_ROOT / a.file.name for a in kept
+    } | {settings.MEDIA_ROOT / a.preview.name for a in kept if a.preview}
     kinds = list(case.events.order_by("seq").values_list("kind", flat=True))
     assert kinds.count("file_added") == 2
 

@@ -212,6 +212,7 @@ def case_start(
     except BaseException:
         for attachment in stored:  # written, then rolled back: no orphan file
             attachment.file.delete(save=False)
+            media.discard(attachment, attachment.stored_renditions)
         raise
     return case
 
@@ -245,6 +246,10 @@ def case_decide(
         transition = engine.advance(sop, state, actor, outcome, step=step_id, note=note or "")
     except Refused as refusal:
         raise _refused(refusal) from refusal
+    if _review_passes(sop, step_id, outcome):  # not with content a channel would refuse
+        refusal = _fit().content_fit_refusal(case, case.versions.order_by("-number").first())
+        if refusal is not None:
+            raise refusal
     if _publication_starts(sop, transition):  # the step waits for its channels (below)
         return _publishing().publication_start(
             person=person, case=case, on_behalf=on_behalf, channels=channels, at=at, now=now
@@ -489,7 +494,9 @@ def checked_upload(
 
 
 def _upload_refusal() -> str:
-    return _("This file is not a PDF, an image (JPEG, PNG, WebP, HEIC) or a video (MP4, MOV, WebM).")
+    return _(
+        "This file is not a PDF, an image (JPEG, PNG, WebP, HEIC) or a video (MP4, MOV, WebM)."
+    )
 
 
 def _checked(upload, case: Case, person: Person, step_id: str) -> Attachment:
@@ -521,6 +528,8 @@ def _attachment_store(
     made = media.examine(attachment, upload, case.channels)  # facts, preview, renditions
     attachment.file.save("upload", upload, save=False)
     renditions = media.keep(attachment, made)
+    # What a caller's transaction must remove again if it rolls back (case_start).
+    attachment.stored_renditions = renditions
     try:
         with transaction.atomic():
             attachment.save()
@@ -904,6 +913,21 @@ def _publishing():
     from siaran.publishing import actions  # it imports this module
 
     return actions
+
+
+def _fit():
+    from siaran.publishing import fit  # it imports this module
+
+    return fit
+
+
+def _review_passes(sop: Sop, step_id: str | None, outcome: str) -> bool:
+    """A review step's outcome that sends the content forward, not back for rework."""
+    step = sop.step(step_id) if step_id else None
+    if step is None or step.kind != "review":
+        return False
+    chosen = step.outcome(outcome)
+    return chosen is not None and not sop.is_rework(step.id, chosen)
 
 
 def _publication_starts(sop: Sop, transition: Transition) -> bool:

@@ -74,7 +74,8 @@ def content_previews(channels: list[str], version: ContentVersion | None) -> lis
                 label=platform_label(channel),
                 text=text,
                 limit=platform.rules.caption_max,
-                media=[by_id[m.id] for m in chosen],
+                # A rendition made for the platform is shown as the file it was made from.
+                media=[by_id[m.attachment.original_id or m.id] for m in chosen],
                 title=version.title if channel in ("website", "youtube") else "",
                 cutoff=FEED_CUTOFF.get(channel),
             )

@@ -25,6 +25,7 @@ from siaran.core import sops
 from siaran.orgs import actions as org_actions
 from siaran.orgs.models import Organization, Person, Unit
 from siaran.publishing import demo as publishing_demo
+from siaran.publishing.connectors import for_channel
 from siaran.sop.model import Sop, Step
 from siaran.sop.timing import TimeStandard, WorkCalendar
 
@@ -119,7 +120,7 @@ def build(spec: dict, organization: Organization, unit: Unit, people: dict[str, 
     for index, title in enumerate(titles[:HISTORY_CASES]):
         rng = random.Random(f"{SEED}-{slug}-{index}")  # noqa: S311 - demo data, not secrets
         visits = plan(sop, members, rng)
-        channels = sorted(rng.sample(_platforms(sop), rng.randint(1, 3)))
+        channels = _text_only(sorted(rng.sample(_platforms(sop), rng.randint(1, 3))), sop)
         start = _first_start(calendar, now, index, rng)
         times = _times(calendar, start, visits)
         while times[-1] > now - dt.timedelta(hours=1):  # keep it all in the past
@@ -132,6 +133,14 @@ def build(spec: dict, organization: Organization, unit: Unit, people: dict[str, 
 
 def _platforms(sop: Sop) -> list[str]:
     return list(dict.fromkeys(c.platform for step in sop.steps for c in step.channels))
+
+
+def _text_only(channels: list[str], sop: Sop) -> list[str]:
+    """Of `channels`, those that take a post of text alone (else the SOP's first such):
+    the history's cases have no poster or video, and a review does not pass content a
+    channel would refuse."""
+    fits = [p for p in _platforms(sop) if for_channel(p).rules.media_min == 0]
+    return [c for c in channels if c in fits] or fits[:1]
 
 
 def plan(sop: Sop, members: dict[str, list[tuple[Person, float]]], rng: random.Random):
