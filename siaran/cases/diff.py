@@ -34,11 +34,16 @@ def version_diff(old: ContentVersion, new: ContentVersion) -> dict:
     return {
         "old": old,
         "new": new,
-        "title": text_diff(old.title, new.title),
-        "narrative": text_diff(old.narrative, new.narrative),
-        "hashtags": text_diff(old.hashtags, new.hashtags),
+        # Only what changed: a reviewer reads the difference, not the whole content again.
+        "title": text_diff(old.title, new.title) if old.title != new.title else "",
+        "narrative": text_diff(old.narrative, new.narrative)
+        if old.narrative != new.narrative
+        else "",
+        "hashtags": text_diff(old.hashtags, new.hashtags) if old.hashtags != new.hashtags else "",
         "captions": [
-            (c, text_diff(old.captions.get(c, ""), new.captions.get(c, ""))) for c in channels
+            (c, text_diff(old.captions.get(c, ""), new.captions.get(c, "")))
+            for c in channels
+            if old.captions.get(c, "") != new.captions.get(c, "")
         ],
         "media_added": [m for pk, m in new_media.items() if pk not in old_media],
         "media_removed": [m for pk, m in old_media.items() if pk not in new_media],

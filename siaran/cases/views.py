@@ -24,6 +24,7 @@ from siaran.orgs.models import Person
 from siaran.orgs.selectors import lanes_of
 from siaran.publishing import views as publishing_views
 from siaran.publishing.connectors import caption_limits
+from siaran.publishing.fit import content_fit_refusal
 from siaran.publishing.preview import content_previews
 from siaran.sop.engine import CaseState
 
@@ -302,6 +303,10 @@ def case_detail(request: HttpRequest, case_id: int):
             "changes_since_decided": bool(decided),
             # At a review step the content is shown above the decision, as it will appear.
             "review_preview": bool(step and step.kind == "review" and content),
+            # A review cannot pass content a channel would refuse: its "yes" is disabled.
+            "fit_refusal": content_fit_refusal(case, content)
+            if can_act and step.kind == "review"
+            else None,
             "previews": content_previews(case.channels, content),
             # Letters and earlier versions' files; copies made for platforms are not shown.
             "attachments": [
