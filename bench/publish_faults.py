@@ -225,7 +225,6 @@ def make_cases(sandboxes: dict, count: int) -> list:
 
     from bench.publish_memory import SparseUpload, write_video
     from siaran.cases import actions as case_actions
-    from siaran.cases.models import ContentVersion
     from siaran.orgs.models import Person
     from siaran.publishing import actions
 
@@ -262,28 +261,38 @@ def make_cases(sandboxes: dict, count: int) -> list:
     cases = []
     for number in range(count):
         org = "poltekkes-jkt2" if number % 3 else "rspon"
-        case = case_at_publish_step(people, org, f"Fault run {number}")
-        mark = f"#fault{case.pk}x"
-        ContentVersion.objects.filter(case=case).update(
-            narrative=f"Publikasi {number} dari uji gangguan {mark}"
-        )
-        humas = people[f"{org}-{case_lane(case)}"]
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
-        case_actions.attachment_add(
-            person=humas,
-            case_id=case.pk,
-            upload=SimpleUploadedFile("poster.jpg", poster.getvalue(), "image/jpeg"),
-        )
         if org == "rspon":
             channels = ["x", "instagram", "facebook"]
         else:
-            video = folder / f"video-{number}.mp4"
-            write_video(video, 256 * 1024)
-            case_actions.attachment_add(person=humas, case_id=case.pk, upload=SparseUpload(video))
             channels = ["website", "instagram", "tiktok"]
             if sum(1 for c in cases if c[1] == "poltekkes-jkt2") < YOUTUBE_CASES:
                 channels.append("youtube")
+
+        def make_content(case, person, number=number, org=org):
+            """The content, written where the SOP makes it: the narrative carries a mark
+            the reconcile finds the post by; a poster, and a video for Poltekkes."""
+            from django.core.files.uploadedfile import SimpleUploadedFile
+
+            case_actions.content_save(
+                person=person,
+                case_id=case.pk,
+                title=case.title,
+                narrative=f"Publikasi {number} dari uji gangguan #fault{case.pk}x",
+            )
+            case_actions.attachment_add(
+                person=person,
+                case_id=case.pk,
+                upload=SimpleUploadedFile("poster.jpg", poster.getvalue(), "image/jpeg"),
+            )
+            if org != "rspon":
+                video = folder / f"video-{number}.mp4"
+                write_video(video, 256 * 1024)
+                case_actions.attachment_add(
+                    person=person, case_id=case.pk, upload=SparseUpload(video)
+                )
+
+        case = case_at_publish_step(people, org, f"Fault run {number}", channels, make_content)
+        humas = people[f"{org}-{case_lane(case)}"]
         case_actions.case_decide(
             person=humas, case_id=case.pk, outcome="publish", channels=channels
         )
@@ -298,9 +307,10 @@ def case_lane(case) -> str:
     return definition(case.sop_version).step(case.current_step).lane
 
 
-def case_at_publish_step(people: dict, org: str, title: str):
-    """A case of the institution's SOP walked, by the first outcome of each step, to the
-    step that publishes to channels."""
+def case_at_publish_step(people: dict, org: str, title: str, channels, make_content):
+    """A case of the institution's SOP for `channels`, walked by the first outcome of each
+    step to the step that publishes; `make_content(case, person)` at the first step where
+    the SOP makes the content (content is written nowhere else)."""
     from siaran.cases import actions as case_actions
     from siaran.cases.definitions import definition
 
@@ -309,18 +319,23 @@ def case_at_publish_step(people: dict, org: str, title: str):
     for username, person in people.items():
         if username.startswith(f"{org}-") and not username.endswith("-admin"):
             try:
-                case = case_actions.case_start(person=person, sop_id=sop_id, title=title)
+                case = case_actions.case_start(
+                    person=person, sop_id=sop_id, title=title, channels=channels
+                )
             except Exception:  # noqa: BLE001, S112 - this person's lanes cannot start it
                 continue
             starter = person
             break
     assert starter is not None, f"nobody of {org} can start {sop_id}"
     sop = definition(case.sop_version)
+    made = False
     while not sop.step(case.current_step).channels:
         step = sop.step(case.current_step)
-        case = case_actions.case_decide(
-            person=people[f"{org}-{step.lane}"], case_id=case.pk, outcome=step.exits()[0].id
-        )
+        person = people[f"{org}-{step.lane}"]
+        if not made and sop.edits_content(step.id):
+            make_content(case, person)
+            made = True
+        case = case_actions.case_decide(person=person, case_id=case.pk, outcome=step.exits()[0].id)
     return case
 
 

@@ -123,10 +123,9 @@ def run_once(folder: Path, name: str, size: int, label: str) -> dict:
             base_url=sandbox.url,
             credentials={"access_token": "sandbox-token"},
         )
-        case = case_at_upload(humas, f"Video {name} {label}")
         path = folder / f"{name}-{label}.mp4"
         write_video(path, size)
-        case_actions.attachment_add(person=humas, case_id=case.pk, upload=SparseUpload(path))
+        case = case_at_upload(f"Video {name} {label}", path, name)
         worker = start_worker()
         try:
             idle = settle(worker)
@@ -167,23 +166,27 @@ def run_once(folder: Path, name: str, size: int, label: str) -> dict:
         sandbox.stop()
 
 
-def case_at_upload(humas, title: str):
-    """A Poltekkes case walked to its upload step by the demo's people."""
+def case_at_upload(title: str, video: Path, channel: str):
+    """A Poltekkes case for `channel`, walked to its upload step by the demo's people,
+    with `video` put in at the design step (content is written nowhere else)."""
     from siaran.cases import actions as case_actions
     from siaran.orgs.models import Person
 
     people = {p.user.username: p for p in Person.objects.select_related("user")}
     starter = people["poltekkes-jkt2-pengarah"]
-    case = case_actions.case_start(person=starter, sop_id="poltekkes-jkt2-publikasi", title=title)
+    case = case_actions.case_start(
+        person=starter, sop_id="poltekkes-jkt2-publikasi", title=title, channels=[channel]
+    )
     from siaran.cases.definitions import definition
 
     sop = definition(case.sop_version)
     while case.current_step != "upload":
         step = sop.step(case.current_step)
+        person = people[f"poltekkes-jkt2-{step.lane}"]
+        if step.id == "design":
+            case_actions.attachment_add(person=person, case_id=case.pk, upload=SparseUpload(video))
         outcome = step.exits()[0].id
-        case = case_actions.case_decide(
-            person=people[f"poltekkes-jkt2-{step.lane}"], case_id=case.pk, outcome=outcome
-        )
+        case = case_actions.case_decide(person=person, case_id=case.pk, outcome=outcome)
     return case
 
 

@@ -109,6 +109,9 @@ class World:
                 sop_id=SOP_ID,
                 title=f"Bench case {self.started}",
                 description="Materi promosi layanan untuk media sosial.",
+                # Text alone: the channels that take a post with no poster or video (the
+                # directors' review passes only content every channel would take).
+                channels=["facebook", "x"],
             )
             ids.append(case.pk)
         return ids

@@ -9,8 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from siaran.cases import actions as case_actions
+from siaran.cases.channels import case_channels_drop
 from siaran.cases.models import Case
 from siaran.publishing import actions
+from siaran.publishing.fit import channels_unfit
 from siaran.publishing.models import PublishJob
 
 
@@ -77,7 +79,7 @@ def at_publish_step(person, title: str = "Dies Natalis Poltekkes Jakarta II") ->
     return case
 
 
-def rspon_at_upload(demo, *files) -> Case:
+def rspon_at_upload(demo, *files, drop_unfit: bool = True) -> Case:
     """The demo's RSPON poster case, approved by the directors: at its upload step.
 
     `files` are (bytes, name, content type): the content's media instead of the demo's
@@ -87,11 +89,16 @@ def rspon_at_upload(demo, *files) -> Case:
     """
     case = Case.objects.get(title="Poster Hari Stroke Sedunia")
     if files:
-        content_rework(demo, case, files)
+        content_rework(demo, case, files, drop_unfit=drop_unfit)
     case_actions.case_decide(person=demo["rspon-direksi"], case_id=case.pk, outcome="ya")
     case.refresh_from_db()
     assert case.current_step == "upload"
     return case
+
+
+# Channels that take a post of text alone, per SOP: a case with no poster or video can be
+# reviewed to the end for them (a review does not pass content a channel would refuse).
+TEXT_ONLY = {"rspon-medsos": ["facebook", "x"], "poltekkes-jkt2-publikasi": ["facebook", "website"]}
 
 
 # Who finishes each Poltekkes step in the demo, and with what outcome.
@@ -134,20 +141,28 @@ RSPON_WALK = {
 }
 
 
-def content_rework(demo, case: Case, files) -> Case:
+def content_rework(demo, case: Case, files, *, drop_unfit: bool = True) -> Case:
     """Send the RSPON case at the directors' review back to editing, make `files` its
-    media (in that order), and walk it back to the directors."""
+    media (in that order), and walk it back to the directors. `drop_unfit`: drop the
+    channels the files cannot go to (else the review refuses them, unless posted by
+    hand)."""
     case_actions.case_decide(
         person=demo["rspon-direksi"], case_id=case.pk, outcome="tidak", note="Ganti berkasnya."
     )
     editor = demo["rspon-tim-humas"]
     for old in case.versions.order_by("-number").first().media.all():
         case_actions.version_media_remove(person=editor, case_id=case.pk, attachment_id=old.pk)
+    # Every channel of the SOP, as the request asked; the PR team then drops those the
+    # files cannot go to (a poster: not YouTube), as the case page proposes.
+    Case.objects.filter(pk=case.pk).update(channels=["instagram", "facebook", "x", "youtube"])
     for data, name, content_type in files:
         case_actions.attachment_add(
             person=editor, case_id=case.pk, upload=upload(data, name, content_type)
         )
     case.refresh_from_db()
+    unfit = channels_unfit(case, case.versions.order_by("-number").first())
+    if unfit and drop_unfit:
+        case = case_channels_drop(person=editor, case_id=case.pk, channels=list(unfit))
     while case.current_step != "director-review":
         username, outcome = RSPON_WALK[case.current_step]
         case = case_actions.case_decide(person=demo[username], case_id=case.pk, outcome=outcome)

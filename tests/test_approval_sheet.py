@@ -19,6 +19,7 @@ from siaran.cases.digest import content_sha256
 from siaran.cases.models import Case
 from siaran.documents.models import ApprovalSheet
 from siaran.orgs import actions as org_actions
+from tests.publishing import TEXT_ONLY
 from tests.test_api import token
 from tests.test_cases import walk
 
@@ -105,7 +106,9 @@ def test_the_sheet_is_attached_when_the_last_review_passes(demo, prefix, setting
     sop = definition(Case.objects.filter(sop_id=SOP_OF[prefix]).first().sop_version)
     last = [step for step in sop.steps if step.kind == "review"][-1]
     starter = demo[f"{prefix}-{sop.first_step.lane}"]
-    case = actions.case_start(person=starter, sop_id=sop.id, title="Jadwal Vaksinasi")
+    case = actions.case_start(
+        person=starter, sop_id=sop.id, title="Jadwal Vaksinasi", channels=TEXT_ONLY[sop.id]
+    )
     case = walk_until(case, demo, prefix, last.id)
     assert not ApprovalSheet.objects.filter(case=case).exists()
     actions.case_decide(person=demo[f"{prefix}-{last.lane}"], case_id=case.pk, outcome="ya")

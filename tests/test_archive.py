@@ -21,6 +21,7 @@ from siaran.cases import actions
 from siaran.cases.actions import ActionError
 from siaran.cases.models import Attachment, Case
 from siaran.documents.models import ApprovalSheet
+from tests.publishing import TEXT_ONLY
 from tests.test_api import token
 from tests.test_approval_sheet import PUBLISHED, pdf_text, verdict
 from tests.test_cases import walk
@@ -108,7 +109,10 @@ def test_the_export_holds_everything_the_archive_has(client, demo):
 def test_a_reworked_case_exports_every_version(client, demo):
     director = demo["poltekkes-jkt2-pengarah"]
     case = actions.case_start(
-        person=director, sop_id="poltekkes-jkt2-publikasi", title="Seminar Kesehatan Gigi"
+        person=director,
+        sop_id="poltekkes-jkt2-publikasi",
+        title="Seminar Kesehatan Gigi",
+        channels=TEXT_ONLY["poltekkes-jkt2-publikasi"],
     )
     walk(case, demo, "poltekkes-jkt2", {"verify": [("tidak", "Perbaiki judul")], "upload": []})
     client.force_login(demo["poltekkes-jkt2-ketua-tim"].user)

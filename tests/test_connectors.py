@@ -12,7 +12,8 @@ import hashlib
 import pytest
 from django.utils import timezone
 
-from siaran.cases.models import ContentVersion
+from siaran.cases import actions as case_actions
+from siaran.cases.models import Case, ContentVersion
 from siaran.publishing import runner
 from siaran.publishing.connectors.graph import GraphConnector
 from siaran.publishing.connectors.x import X
@@ -25,8 +26,10 @@ from siaran.publishing.sandbox import (
     YouTubeSandbox,
 )
 from tests.publishing import (
+    TEXT_ONLY,
     SmtpServer,
     connect,
+    content_rework,
     image,
     mp4,
     poltekkes_at_upload,
@@ -125,9 +128,14 @@ def test_instagram_timeout_after_publish_is_reconciled_not_posted_twice(demo, ad
 
 @pytest.mark.django_db(transaction=True)
 def test_instagram_rules_are_checked_before_anything_is_sent(demo, admin, instagram):
-    connect(admin, "instagram", "instagram", instagram.url, account_id=RSPON_IG)
-    case = rspon_at_upload(demo, (mp4(2.0), "short.mp4", "video/mp4"))
+    # Instagram was posted by hand while the content was reviewed (its rules did not stop
+    # the review); connected since, its rules stop the post before anything is sent.
+    ChannelAccount.objects.filter(organization=admin.organization, channel="instagram").delete()
+    case = Case.objects.get(title="Poster Hari Stroke Sedunia")
+    content_rework(demo, case, [(mp4(2.0), "short.mp4", "video/mp4")], drop_unfit=False)
     ContentVersion.objects.filter(case=case).update(captions={"instagram": "a" * 2201})
+    case_actions.case_decide(person=demo["rspon-direksi"], case_id=case.pk, outcome="ya")
+    connect(admin, "instagram", "instagram", instagram.url, account_id=RSPON_IG)
     job = publish(case, demo["rspon-tim-humas"], ["instagram"])["instagram"]
     assert job.status == "failed" and job.error_code == "rules"
     messages = [p["message"] for p in job.error_args["problems"]]
@@ -287,7 +295,10 @@ def rspon_case_at_upload_again(demo, case):
     from siaran.cases import actions as case_actions
 
     other = case_actions.case_start(
-        person=demo["rspon-unit-kerja"], sop_id="rspon-medsos", title="Kedua"
+        person=demo["rspon-unit-kerja"],
+        sop_id="rspon-medsos",
+        title="Kedua",
+        channels=TEXT_ONLY["rspon-medsos"],
     )
     while other.current_step != "upload":
         lane = other.current_lane
@@ -453,8 +464,11 @@ def test_youtube_expired_token(demo, admin, youtube):
 
 @pytest.mark.django_db
 def test_youtube_needs_one_video(demo, admin, youtube):
+    # YouTube was posted by hand while the poster was reviewed (its rules did not stop the
+    # review); connected since, its rules stop the post before anything is sent.
+    ChannelAccount.objects.filter(organization=admin.organization, channel="youtube").delete()
+    case = rspon_at_upload(demo, (image(), "poster.jpg", "image/jpeg"), drop_unfit=False)
     connect(admin, "youtube", "youtube", youtube.url, account_id="UCsandbox")
-    case = rspon_at_upload(demo, (image(), "poster.jpg", "image/jpeg"))
     job = publish(case, demo["rspon-tim-humas"], ["youtube"])["youtube"]
     assert job.status == "failed" and job.error_code == "rules"
     assert job.error_args["problems"][0]["message"] == "It needs a video."

@@ -14,6 +14,7 @@ from siaran.cases.actions import ActionError
 from siaran.cases.definitions import definition
 from siaran.cases.digest import content_sha256
 from siaran.cases.models import Case
+from tests.publishing import TEXT_ONLY
 from tests.test_api import post, token
 from tests.test_approval_sheet import walk_until
 
@@ -41,7 +42,10 @@ def at_final_review(demo, prefix):
     sop = definition(Case.objects.filter(sop_id=sop_id).first().sop_version)
     last = final_review(sop)
     case = actions.case_start(
-        person=demo[f"{prefix}-{sop.first_step.lane}"], sop_id=sop_id, title="Kisah Pasien Anak"
+        person=demo[f"{prefix}-{sop.first_step.lane}"],
+        sop_id=sop_id,
+        title="Kisah Pasien Anak",
+        channels=TEXT_ONLY[sop_id],
     )
     maker = demo[f"{prefix}-{sop.steps[1].lane}"]
     archive_actions.consent_flag_set(person=maker, case_id=case.pk, needs_consent=True)
@@ -117,6 +121,7 @@ def test_flagging_and_recording_from_the_case_page(client, demo):
     assert CaseRecord.objects.get(case=case).needs_consent
     # A photo of the signed form is kept with the case, never among the content's media.
     version = case.versions.order_by("-number").first()
+    media = set(version.media.all())  # the demo's poster
     digest = content_sha256(version)
     client.post(
         f"/cases/{case.pk}/consent/",
@@ -124,7 +129,7 @@ def test_flagging_and_recording_from_the_case_page(client, demo):
     )
     consent = ConsentRecord.objects.get(case=case)
     assert consent.attachment.kind == "image" and consent.recorded_by == humas
-    assert not version.media.exists() and content_sha256(version) == digest
+    assert set(version.media.all()) == media and content_sha256(version) == digest
     page = client.get(f"/cases/{case.pk}/").content.decode()
     assert "Wali mahasiswa" in page and f"/files/{consent.attachment.key}/" in page
     # Not a consent: a script, or no subject.

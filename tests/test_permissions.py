@@ -12,13 +12,17 @@ from siaran.cases import actions
 from siaran.cases.actions import ActionError
 from siaran.core import sops
 from siaran.orgs import actions as org_actions
+from tests.publishing import TEXT_ONLY
 
 PREFIX = {"rspon-medsos": "rspon", "poltekkes-jkt2-publikasi": "poltekkes-jkt2"}
 
 
 def walk_to(sop, people, prefix, target):
     case = actions.case_start(
-        person=people[f"{prefix}-{sop.first_step.lane}"], sop_id=sop.id, title=f"Matriks {target}"
+        person=people[f"{prefix}-{sop.first_step.lane}"],
+        sop_id=sop.id,
+        title=f"Matriks {target}",
+        channels=TEXT_ONLY[sop.id],
     )
     while case.current_step != target:
         step = sop.step(case.current_step)
