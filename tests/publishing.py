@@ -101,15 +101,28 @@ def rspon_at_upload(demo, *files, drop_unfit: bool = True) -> Case:
 TEXT_ONLY = {"rspon-medsos": ["facebook", "x"], "poltekkes-jkt2-publikasi": ["facebook", "website"]}
 
 
-# Who finishes each Poltekkes step in the demo, and with what outcome.
-POLTEKKES_WALK = {
-    "direction": ("poltekkes-jkt2-pengarah", "done"),
-    "plan": ("poltekkes-jkt2-ketua-tim", "done"),
-    "design": ("poltekkes-jkt2-anggota", "done"),
-    "verify": ("poltekkes-jkt2-verifikator", "ya"),
-    "control": ("poltekkes-jkt2-pengendali-publikasi", "ya"),
-    "approve": ("poltekkes-jkt2-penanggung-jawab", "ya"),
-    "ratify": ("poltekkes-jkt2-pengarah", "ya"),
+# Who finishes each step of the two SOPs in the demo, and with what outcome.
+WALKS = {
+    "rspon-medsos": {
+        "request": ("rspon-unit-kerja", "done"),
+        "produce": ("rspon-ipkp", "done"),
+        "receive-letter": ("rspon-subkoor-humas", "done"),
+        "edit": ("rspon-tim-humas", "done"),
+        "verify": ("rspon-subkoor-humas", "done"),
+        "submit-to-directors": ("rspon-koordinator-umum", "done"),
+        "director-review": ("rspon-direksi", "ya"),
+        "upload": ("rspon-tim-humas", "publish"),
+    },
+    "poltekkes-jkt2-publikasi": {
+        "direction": ("poltekkes-jkt2-pengarah", "done"),
+        "plan": ("poltekkes-jkt2-ketua-tim", "done"),
+        "design": ("poltekkes-jkt2-anggota", "done"),
+        "verify": ("poltekkes-jkt2-verifikator", "ya"),
+        "control": ("poltekkes-jkt2-pengendali-publikasi", "ya"),
+        "approve": ("poltekkes-jkt2-penanggung-jawab", "ya"),
+        "ratify": ("poltekkes-jkt2-pengarah", "ya"),
+        "upload": ("poltekkes-jkt2-anggota", "publish"),
+    },
 }
 
 
@@ -123,7 +136,7 @@ def poltekkes_at_upload(demo, *files, title: str = "Video Dies Natalis", channel
         channels=channels,
     )
     while case.current_step != "upload":
-        username, outcome = POLTEKKES_WALK[case.current_step]
+        username, outcome = WALKS["poltekkes-jkt2-publikasi"][case.current_step]
         if case.current_step == "design":
             for data, name, content_type in files:
                 case_actions.attachment_add(
@@ -131,14 +144,6 @@ def poltekkes_at_upload(demo, *files, title: str = "Video Dies Natalis", channel
                 )
         case = case_actions.case_decide(person=demo[username], case_id=case.pk, outcome=outcome)
     return case
-
-
-# Who finishes each RSPON step in the demo, and with what outcome.
-RSPON_WALK = {
-    "edit": ("rspon-tim-humas", "done"),
-    "verify": ("rspon-subkoor-humas", "done"),
-    "submit-to-directors": ("rspon-koordinator-umum", "done"),
-}
 
 
 def content_rework(demo, case: Case, files, *, drop_unfit: bool = True) -> Case:
@@ -164,7 +169,7 @@ def content_rework(demo, case: Case, files, *, drop_unfit: bool = True) -> Case:
     if unfit and drop_unfit:
         case = case_channels_drop(person=editor, case_id=case.pk, channels=list(unfit))
     while case.current_step != "director-review":
-        username, outcome = RSPON_WALK[case.current_step]
+        username, outcome = WALKS["rspon-medsos"][case.current_step]
         case = case_actions.case_decide(person=demo[username], case_id=case.pk, outcome=outcome)
     return case
 

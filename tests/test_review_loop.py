@@ -2,11 +2,8 @@
 poster made at the content step, reviewed, frozen once approved, and published to
 Instagram, Facebook and X on the sandboxes exactly as approved."""
 
-import io
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
 from siaran.cases.models import Attachment, Case, ContentVersion
 from siaran.publishing import runner
@@ -16,44 +13,11 @@ from siaran.publishing.models import PublishJob
 from siaran.publishing.sandbox.facebook import FacebookSandbox
 from siaran.publishing.sandbox.instagram import InstagramSandbox
 from siaran.publishing.sandbox.x import XSandbox
-from tests.publishing import connect, siaran_server
+from tests.publishing import WALKS, connect, image, siaran_server
 from tests.test_api import token
 
-# Who acts at each step of the two SOPs (demo usernames), and with what outcome.
-WALKS = {
-    "rspon-medsos": {
-        "request": ("rspon-unit-kerja", "done"),
-        "produce": ("rspon-ipkp", "done"),
-        "receive-letter": ("rspon-subkoor-humas", "done"),
-        "edit": ("rspon-tim-humas", "done"),
-        "verify": ("rspon-subkoor-humas", "done"),
-        "submit-to-directors": ("rspon-koordinator-umum", "done"),
-        "director-review": ("rspon-direksi", "ya"),
-        "upload": ("rspon-tim-humas", "publish"),
-    },
-    "poltekkes-jkt2-publikasi": {
-        "direction": ("poltekkes-jkt2-pengarah", "done"),
-        "plan": ("poltekkes-jkt2-ketua-tim", "done"),
-        "design": ("poltekkes-jkt2-anggota", "done"),
-        "verify": ("poltekkes-jkt2-verifikator", "ya"),
-        "control": ("poltekkes-jkt2-pengendali-publikasi", "ya"),
-        "approve": ("poltekkes-jkt2-penanggung-jawab", "ya"),
-        "ratify": ("poltekkes-jkt2-pengarah", "ya"),
-        "upload": ("poltekkes-jkt2-anggota", "publish"),
-    },
-}
 # Where each SOP's content is made, and a review step before the approval.
 CONTENT_STEP = {"rspon-medsos": "produce", "poltekkes-jkt2-publikasi": "design"}
-
-
-def design_tool_png(size: int = 1080) -> bytes:
-    """A poster as design tools export it by default: PNG, RGBA, square."""
-    picture = Image.new("RGBA", (size, size), (11, 94, 168, 255))
-    for x in range(0, size, 60):  # some detail, so that it is no flat colour
-        picture.paste((255, 255, 255, 255), (x, x, x + 30, x + 30))
-    buffer = io.BytesIO()
-    picture.save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -101,7 +65,7 @@ def test_a_png_poster_goes_out_exactly_as_approved(client, demo, platforms, sop_
     )
     assert created.status_code == 201, created.content
     url = f"/api/v1/cases/{created.json()['id']}"
-    poster = design_tool_png()
+    poster = image(1080, 1080, "PNG")  # as a design tool exports it
     for _ in range(12):
         case = client.get(url, **auth[starter]).json()
         step = case["step"]
@@ -150,7 +114,7 @@ def test_a_png_poster_goes_out_exactly_as_approved(client, demo, platforms, sop_
                 ),
                 client.post(
                     f"{url}/attachments",
-                    {"file": SimpleUploadedFile("lain.png", design_tool_png(800), "image/png")},
+                    {"file": SimpleUploadedFile("lain.png", image(800, 800, "PNG"), "image/png")},
                     **me,
                 ),
                 client.put(

@@ -215,12 +215,15 @@ def display_code(code: str) -> str:
 
 
 def thumbnail_of(version: ContentVersion, box: float = THUMBNAIL) -> Image | None:
-    """The version's first image, small; None when it has none or it cannot be read."""
+    """The version's main image (its first), small; None when it has none or it cannot
+    be read."""
     image = next((f for f in version.ordered_media() if f.kind == "image"), None)
     if image is None:
         return None
+    # The preview made on upload when there is one: the same picture, already small.
+    source = image.preview if image.preview else image.file
     try:
-        with image.file.open("rb") as file:
+        with source.open("rb") as file:
             picture = PILImage.open(file)
             picture.draft("RGB", (600, 600))  # a large JPEG decodes at a fraction of its size
             picture = ImageOps.exif_transpose(picture).convert("RGB")
