@@ -230,9 +230,9 @@ def test_a_step_change_sets_its_timers_and_queues_no_task(smtp):  # noqa: F811
         case = actions.case_decide(
             person=person("rspon-ipkp"), case_id=promotion.pk, outcome="done"
         )
-    # No task for the timers; once committed, the next lane's turn is mailed by one.
-    mails = DBTaskResult.objects.filter(task_path=tasks.notification_mail.module_path)
-    assert DBTaskResult.objects.count() - mails.count() == queued and mails.count() == 1
+    # No task for the timers; once committed, one task tells the next lane its turn.
+    turns = DBTaskResult.objects.filter(task_path=tasks.transition_notification.module_path)
+    assert DBTaskResult.objects.count() - turns.count() == queued and turns.count() == 1
     calendar = org_calendar.calendar_of(case.organization)
     stored = Case.objects.get(pk=case.pk)
     assert stored.current_since == at(FRIDAY, 15)

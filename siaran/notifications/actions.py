@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import datetime as dt
 import logging
 from collections import defaultdict
@@ -182,16 +183,35 @@ def silenced():
 
 
 def transition_notify_on_commit(case: Case, events: Iterable, actor: Person, now) -> None:
-    """Have `transition_notify` tell the people a transition concerns once it is committed
-    (at once when no transaction is open: then it is committed already). Nothing is read
-    or written here, inside the transition: it costs no statement there. A failure to
-    notify is logged and never undoes or breaks the transition (`robust`)."""
-    case_id, visit, actor_id, events = case.pk, case.lock_version, actor.pk, tuple(events)
+    """Have `transition_notify` tell the people a transition concerns, by the task worker,
+    once the transition is committed (at once when no transaction is open: then it is
+    committed already).
 
-    def notify_transition() -> None:
-        transition_notify(case_id=case_id, events=events, visit=visit, actor_id=actor_id, now=now)
+    A transition only queues the task (one row on the database queue): reading the lane's
+    people and writing their notifications would cost a step change several times its
+    own statements (bench/README.md). A transition that concerns nobody (a start, a
+    withdrawal) queues nothing. A failure to queue is logged and never undoes or breaks
+    the transition (`robust`)."""
+    events = tuple(events)
+    if _silenced.get() or not _concerns(events):
+        return
+    args = (
+        case.pk,
+        [dataclasses.asdict(event) for event in events],
+        case.lock_version,
+        actor.pk if actor else None,
+        now.isoformat(),
+    )
+    transaction.on_commit(lambda: tasks.transition_notification.enqueue(*args), robust=True)
 
-    transaction.on_commit(notify_transition, robust=True)
+
+def _concerns(events: tuple) -> bool:
+    """Does a transition tell anyone? A step entered, or the case's end; not a start (its
+    first step is the starter's own), a withdrawal or a cancellation."""
+    kinds = {event.kind for event in events}
+    return engine.CASE_STARTED not in kinds and bool(
+        kinds & {engine.STEP_ENTERED, engine.CASE_ENDED}
+    )
 
 
 def transition_notify(
@@ -213,12 +233,9 @@ def transition_notify(
     from siaran.cases.definitions import definition
     from siaran.documents.approval_sheet import passes_final_review
 
-    if _silenced.get():
-        return 0
     events = tuple(events)
-    kinds = {event.kind for event in events}
-    if engine.CASE_STARTED in kinds or not kinds & {engine.STEP_ENTERED, engine.CASE_ENDED}:
-        return 0  # a start (the starter's own step), a withdrawal, a cancellation
+    if not _concerns(events):
+        return 0
     done = next((e for e in events if e.kind == engine.STEP_DONE), None)
     back = next((e for e in events if e.kind == engine.SENT_BACK), None)
     entered = [e.step for e in events if e.kind == engine.STEP_ENTERED]

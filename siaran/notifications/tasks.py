@@ -20,6 +20,27 @@ def step_timers() -> int:
 
 
 @task()
+def transition_notification(
+    case_id: int, events: list[dict], visit: int, actor_id: int | None, at: str
+) -> int:
+    """Tell the people a committed transition concerns (its engine events as dicts; `at`
+    when it was made, ISO 8601): whose turn it is, a send-back, the requester's news."""
+    import datetime as dt
+
+    from siaran.sop.engine import Event
+
+    from . import actions
+
+    return actions.transition_notify(
+        case_id=case_id,
+        events=[Event(**event) for event in events],
+        visit=visit,
+        actor_id=actor_id,
+        now=dt.datetime.fromisoformat(at),
+    )
+
+
+@task()
 def notification_mail(notification_ids: list[int]) -> int:
     """Mail notifications to the people who want each at once."""
     from . import actions
