@@ -148,3 +148,29 @@ def test_a_png_poster_goes_out_exactly_as_approved(client, demo, platforms, sop_
     assert container["received"].sha256 == sent.sha256
     published = client.get(url, **auth[starter]).json()["publications"]
     assert {p["content_sha256"] for p in published} == {version.approved_sha256}
+
+
+@pytest.mark.django_db
+def test_the_api_drops_the_channels_a_poster_cannot_go_to(client, demo):
+    from tests.test_media import at_edit
+
+    case = at_edit(demo, ["instagram", "facebook", "youtube"])
+    humas = token(client, "rspon-tim-humas")
+    url = f"/api/v1/cases/{case.pk}"
+    added = client.post(
+        f"{url}/attachments",
+        {"file": SimpleUploadedFile("poster.png", image(1080, 1080, "PNG"), "image/png")},
+        **humas,
+    )
+    assert added.status_code == 201, added.content
+    dropped = client.post(
+        f"{url}/channels/drop", {"channels": ["youtube"]}, content_type="application/json", **humas
+    )
+    assert dropped.status_code == 200 and dropped.json()["channels"] == ["instagram", "facebook"]
+    last = client.post(
+        f"{url}/channels/drop",
+        {"channels": ["instagram", "facebook"]},
+        content_type="application/json",
+        **humas,
+    )
+    assert last.status_code == 422 and last.json()["code"] == "last_channel"

@@ -19,6 +19,7 @@ from ninja.security import HttpBearer
 from siaran.archive.views import export_response
 from siaran.cases import actions
 from siaran.cases.actions import ActionError
+from siaran.cases.channels import case_channels_drop as channels_drop
 from siaran.cases.definitions import definition
 from siaran.cases.models import Case
 from siaran.cases.selectors import open_tasks, visible_cases
@@ -257,6 +258,17 @@ def case_media_replace(request, case_id: int, attachment_id: int, file: File[Upl
         person=request.person, case_id=case_id, upload=file, replaces=attachment_id
     )
     return Status(201, content_detail(_case(request, case_id)))
+
+
+class ChannelsIn(Schema):
+    channels: list[str]
+
+
+@api.post("/cases/{case_id}/channels/drop", tags=["cases"])
+def case_channels_drop(request, case_id: int, body: ChannelsIn):
+    """Drop channels the content cannot go to (a poster: not YouTube), at a content step."""
+    channels_drop(person=request.person, case_id=case_id, channels=body.channels)
+    return case_detail(_case(request, case_id))
 
 
 @api.get("/cases/{case_id}/approval-sheet", tags=["cases"])
