@@ -281,3 +281,23 @@ def test_the_bell_page_says_whose_turn_it_is_and_why_a_case_came_back(
     login(client, "rspon-subkoor-humas")
     page = client.get("/notifications/").content.decode()
     assert "Giliran Anda: &quot;Memverifikasi Konten yang Sudah di Sunting&quot;" in page
+
+
+@pytest.mark.django_db
+def test_a_channel_dropped_before_the_worker_runs_still_leaves_the_turn(
+    demo, django_capture_on_commit_callbacks
+):
+    """The visit is known by its start: a change of channels (which moves the case's
+    version) between the step change and the worker does not lose the turn."""
+    from siaran.cases.channels import case_channels_drop
+
+    with django_capture_on_commit_callbacks(execute=True):
+        case = actions.case_start(
+            person=person("rspon-unit-kerja"), sop_id="rspon-medsos", title="Video edukasi"
+        )
+        case = actions.case_decide(
+            person=person("rspon-unit-kerja"), case_id=case.pk, outcome="done"
+        )
+    case_channels_drop(person=person("rspon-ipkp"), case_id=case.pk, channels=["youtube"])
+    run_queued(notify.tasks.transition_notification)
+    assert [name for name, _visit in told(case, "turn")] == ["rspon-ipkp"]

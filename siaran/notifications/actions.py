@@ -251,7 +251,7 @@ def transition_notify(
             .get(pk=case_id)
         )
         sop = definition(case.sop_version)
-        if entered and _still_at(case, visit, entered[-1]):
+        if entered and _still_at(case, now, entered[-1]):
             people = lane_holders(
                 case.organization_id, case.sop_id, case.current_lane, _day(case, now)
             )
@@ -270,9 +270,11 @@ def transition_notify(
     return told
 
 
-def _still_at(case: Case, visit: int, step_id: str) -> bool:
-    """Is the step visit the transition opened still the case's open one?"""
-    return case.lock_version == visit and case.status == "active" and case.current_step == step_id
+def _still_at(case: Case, since: dt.datetime, step_id: str) -> bool:
+    """Is the step visit the transition opened (at `since`) still the case's open one? By
+    its start, not the case's version: dropping a channel meanwhile changes the version,
+    not the visit."""
+    return case.status == "active" and case.current_step == step_id and case.current_since == since
 
 
 def _links(case: Case) -> str:
