@@ -10,10 +10,20 @@ from django.utils.safestring import SafeString, mark_safe
 
 from .models import ContentVersion
 
+# A diff costs up to the product of the two texts' pieces (SequenceMatcher without its
+# junk heuristic). Past this many pairs of words, a long text is compared line by line,
+# and past this many pairs of lines, it is struck and marked whole: a long narrative can
+# never make a reviewer's page take seconds.
+MAX_PAIRS = 1_000_000
+
 
 def text_diff(old: str, new: str) -> SafeString:
     """`new` with removed words struck through and added words marked, HTML-escaped."""
     before, after = re.split(r"(\s+)", old or ""), re.split(r"(\s+)", new or "")
+    if len(before) * len(after) > MAX_PAIRS:
+        before, after = (old or "").splitlines(True), (new or "").splitlines(True)
+    if len(before) * len(after) > MAX_PAIRS:
+        before, after = [old] if old else [], [new] if new else []
     parts = []
     matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
