@@ -19,6 +19,7 @@ import secrets
 import filetype
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
@@ -27,7 +28,7 @@ from siaran.audit.chain import digest
 from siaran.core import sops
 from siaran.core.sops import translate
 from siaran.core.sql import Increment, Table
-from siaran.core.templatetags.siaran import localized
+from siaran.core.templatetags.siaran import localized, platform_label
 from siaran.notifications import actions as notifications
 from siaran.notifications.rules import step_timers
 from siaran.orgs.calendar import calendar_of
@@ -347,10 +348,6 @@ def _file_data(attachment: Attachment) -> dict:
 def _refuse_long_captions(captions: dict[str, str]) -> None:
     """Refuse captions longer than their platform allows (its connector's rules), naming
     the platform as people write it and both counts; a caption is never cut."""
-    from django.utils.formats import number_format
-
-    from siaran.core.templatetags.siaran import platform_label
-
     limits = caption_limits()  # each platform's own, from its connector's rules
     problems = []
     for channel, text in captions.items():
@@ -625,6 +622,19 @@ def version_media_order(*, person: Person, case_id: int, order: list[int]) -> Co
             data = {"version": version.number, "order": list(order)}
             _record(person, case, "media_reordered", data=data)
     return version
+
+
+def version_media_move(
+    *, person: Person, case_id: int, attachment_id: int, change: str
+) -> ContentVersion:
+    """Move one image or video of the version being produced: `up`, `down`, or `main`
+    (first: the main image)."""
+    case, _state = _load_case_at_work(person, case_id)
+    _version, order = _version_file(case, attachment_id)
+    at = order.index(attachment_id)
+    order.pop(at)
+    order.insert({"main": 0, "up": max(at - 1, 0)}.get(change, at + 1), attachment_id)
+    return version_media_order(person=person, case_id=case_id, order=order)
 
 
 # -- inside ---------------------------------------------------------------------------

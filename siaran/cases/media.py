@@ -33,6 +33,7 @@ video a platform refuses stays a problem the case page names (channels_unfit).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import math
@@ -340,8 +341,6 @@ def discard(attachment: Attachment, renditions: list[Attachment]) -> None:
 
 
 def _sha256(data: bytes) -> str:
-    import hashlib
-
     return hashlib.sha256(data).hexdigest()
 
 

@@ -281,6 +281,7 @@ def case_detail(request: HttpRequest, case_id: int):
     )
     media = content.ordered_media() if content else []
     in_version = {a.pk for a in media}
+    publishing = publishing_views.case_page(case, content, can_act)
     return render(
         request,
         "cases/detail.html",
@@ -304,7 +305,7 @@ def case_detail(request: HttpRequest, case_id: int):
             # At a review step the content is shown above the decision, as it will appear.
             "review_preview": bool(step and step.kind == "review" and content),
             # A review cannot pass content a channel would refuse: its "yes" is disabled.
-            "fit_refusal": content_fit_refusal(case, content)
+            "fit_refusal": content_fit_refusal(case, content, publishing["channels_unfit"])
             if can_act and step.kind == "review"
             else None,
             "previews": content_previews(case.channels, content),
@@ -317,7 +318,7 @@ def case_detail(request: HttpRequest, case_id: int):
                 if a.pk not in in_version
             ],
             "comments": case.comments.select_related("author").order_by("pk"),
-            **publishing_views.case_page(case, content, can_act),
+            **publishing,
         },
     )
 
@@ -444,22 +445,13 @@ def media_change(request: HttpRequest, case_id: int):
                 _("The file was replaced."),
             )
     elif change in ("up", "down", "main"):
-        _act(request, lambda: _media_move(person, case_id, file_id, change))
+        _act(
+            request,
+            lambda: actions.version_media_move(
+                person=person, case_id=case_id, attachment_id=file_id, change=change
+            ),
+        )
     return redirect(f"{reverse('cases:detail', args=[case_id])}#files")
-
-
-def _media_move(person: Person, case_id: int, file_id: int, change: str):
-    case = visible_cases(person).filter(pk=case_id).first()
-    version = case.versions.order_by("-number").first() if case else None
-    if version is None:
-        raise ActionError(ActionError.NOT_FOUND, "not_found", _("No such case."))
-    order = [a.pk for a in version.ordered_media()]
-    if file_id in order:
-        at = order.index(file_id)
-        order.pop(at)
-        to = {"main": 0, "up": max(at - 1, 0), "down": at + 1}[change]
-        order.insert(to, file_id)
-    return actions.version_media_order(person=person, case_id=case_id, order=order)
 
 
 @login_required

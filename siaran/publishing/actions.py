@@ -30,11 +30,11 @@ from siaran.orgs.selectors import lanes_of
 from siaran.sop.model import PLATFORMS
 
 from . import crypto, tasks
-from .connectors import REGISTRY, PublishError, connector_class, for_channel
+from .connectors import REGISTRY, PublishError, connector_class
 from .media import MediaFile
 from .models import ChannelAccount, PublishJob, QuotaUse
 from .rules import problems
-from .selectors import EXPIRY_WARNING, can_retry
+from .selectors import EXPIRY_WARNING, can_retry, channel_post
 
 PROOF_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 PROOF_LIMIT = 20 * 2**20
@@ -147,17 +147,15 @@ def _when(at: dt.datetime | None, person: Person, now: dt.datetime) -> dt.dateti
 def _prepare(job, channel, account, version, media, person, at) -> None:
     """Fill a new or failed job from the newest content: the channel's text and media."""
     connector = account.connector if account is not None else "manual"
-    platform = for_channel(channel)  # whose rules and text apply, whoever posts
     job.channel = channel
     job.account = account
     job.connector = connector
     job.title = version.title
-    job.caption = platform.compose(
-        caption=version.captions.get(channel, ""),
-        narrative=version.narrative,
-        hashtags=version.hashtags,
-    )
-    chosen = platform.select_media(media) if connector != "manual" else list(media)
+    # The platform's text and media apply whoever posts; a person posting by hand gets
+    # every file to choose from.
+    job.caption, chosen = channel_post(channel, version, media)
+    if connector == "manual":
+        chosen = list(media)
     job.media = [m.id for m in chosen]
     job.status = "queued"
     job.run_after = at

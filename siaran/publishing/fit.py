@@ -40,12 +40,16 @@ def channels_by_hand(case: Case) -> set[str]:
     }
 
 
-def content_fit_refusal(case: Case, version: ContentVersion | None) -> ActionError | None:
+def content_fit_refusal(
+    case: Case, version: ContentVersion | None, unfit: dict[str, list[Problem]] | None = None
+) -> ActionError | None:
     """Why a review may not pass the content on (422 `content_breaks_rules`): a channel
     Siaran posts through the platform's API would refuse it. None when it fits; channels
-    posted by hand are not checked."""
+    posted by hand are not checked. `unfit`: `channels_unfit` already worked out (the
+    case page has it)."""
     by_hand = channels_by_hand(case)
-    unfit = {c: p for c, p in channels_unfit(case, version).items() if c not in by_hand}
+    unfit = channels_unfit(case, version) if unfit is None else unfit
+    unfit = {c: p for c, p in unfit.items() if c not in by_hand}
     if not unfit:
         return None
     reasons = "; ".join(

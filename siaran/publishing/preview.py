@@ -15,6 +15,7 @@ from siaran.core.templatetags.siaran import platform_label
 
 from .connectors import for_channel
 from .media import MediaFile
+from .selectors import channel_post
 
 # Characters a platform's app shows of a caption in the feed before "more" (about: the
 # apps cut by lines as well as characters). X shows a post whole; the website, its article.
@@ -61,19 +62,13 @@ def content_previews(channels: list[str], version: ContentVersion | None) -> lis
     by_id = {a.pk: a for a in files}
     previews = []
     for channel in channels:
-        platform = for_channel(channel)
-        text = platform.compose(
-            caption=(version.captions or {}).get(channel, ""),
-            narrative=version.narrative,
-            hashtags=version.hashtags,
-        )
-        chosen = platform.select_media(media)
+        text, chosen = channel_post(channel, version, media)
         previews.append(
             ChannelPreview(
                 channel=channel,
                 label=platform_label(channel),
                 text=text,
-                limit=platform.rules.caption_max,
+                limit=for_channel(channel).rules.caption_max,
                 # A rendition made for the platform is shown as the file it was made from.
                 media=[by_id[m.attachment.original_id or m.id] for m in chosen],
                 title=version.title if channel in ("website", "youtube") else "",

@@ -57,15 +57,27 @@ def _breaks_rules(job: PublishJob) -> bool:
     version = ContentVersion.objects.filter(case_id=job.case_id).order_by("-number").first()
     if version is None:
         return True
-    platform = for_channel(job.channel)
+    text, media = channel_post(
+        job.channel, version, [MediaFile(a) for a in version.ordered_media()]
+    )
+    rules = (
+        connector_class(job.connector).rules
+        if job.connector in REGISTRY
+        else for_channel(job.channel).rules
+    )
+    return bool(problems(rules, title=version.title, text=text, media=media))
+
+
+def channel_post(channel: str, version: ContentVersion, media: list[MediaFile]):
+    """The text and the media of `version` that `channel`'s post gets, as its platform's
+    connector composes and selects them (a platform's copy of an image in its place)."""
+    platform = for_channel(channel)
     text = platform.compose(
-        caption=version.captions.get(job.channel, ""),
+        caption=(version.captions or {}).get(channel, ""),
         narrative=version.narrative,
         hashtags=version.hashtags,
     )
-    media = platform.select_media([MediaFile(a) for a in version.ordered_media()])
-    rules = connector_class(job.connector).rules if job.connector in REGISTRY else platform.rules
-    return bool(problems(rules, title=version.title, text=text, media=media))
+    return text, platform.select_media(media)
 
 
 def channel_problems(case: Case, version: ContentVersion | None) -> dict[str, list[Problem]]:
@@ -75,14 +87,9 @@ def channel_problems(case: Case, version: ContentVersion | None) -> dict[str, li
     media = [MediaFile(a) for a in version.ordered_media()]
     found = {}
     for channel in case.channels:
-        platform = for_channel(channel)
-        text = platform.compose(
-            caption=version.captions.get(channel, ""),
-            narrative=version.narrative,
-            hashtags=version.hashtags,
-        )
-        chosen = platform.select_media(media)
-        found[channel] = problems(platform.rules, title=version.title, text=text, media=chosen)
+        text, chosen = channel_post(channel, version, media)
+        rules = for_channel(channel).rules
+        found[channel] = problems(rules, title=version.title, text=text, media=chosen)
     return found
 
 
