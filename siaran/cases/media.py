@@ -26,7 +26,7 @@ Attachment with `original` set, never in a content version's media nor in the ca
 file list. The original stays the content: its SHA-256 is in the approved digest, and
 publishing sends the rendition in its place only to a platform that refuses the
 original (`siaran.publishing.media.MediaFile.fitting`). Publishing makes the renditions
-still missing when it starts (`renditions_ensure`): for files uploaded before this
+still missing when it starts (`cases.actions.renditions_ensure`): for files uploaded before this
 module existed, or before the case gained a channel. Videos are never transcoded: a
 video a platform refuses stays a problem the case page names (channels_unfit).
 """
@@ -35,13 +35,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import logging
 import math
 import secrets
 from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
@@ -54,7 +52,6 @@ try:  # photos from phones: HEIC/HEIF through libheif
 except ImportError:  # pragma: no cover - the deployment ships it (pyproject.toml)
     pillow_heif = None
 
-logger = logging.getLogger(__name__)
 
 MAX_PIXELS = 40_000_000  # more is refused on upload, from the header alone
 # Pillow's own guard for any image Siaran opens: it warns above this and refuses above
@@ -100,7 +97,7 @@ def examine(attachment: Attachment, upload, channels: list[str]) -> Made:
     image too large to decode or unreadable. The upload is left at its start."""
     try:
         if attachment.kind == "image":
-            return _examine_image(attachment, upload, channels)
+            return examine_image(attachment, upload, channels)
         if attachment.kind == "video":
             return _examine_video(attachment, upload)
         return Made()
@@ -108,7 +105,7 @@ def examine(attachment: Attachment, upload, channels: list[str]) -> Made:
         upload.seek(0)
 
 
-def _examine_image(attachment: Attachment, upload, channels: list[str]) -> Made:
+def examine_image(attachment: Attachment, upload, channels: list[str]) -> Made:
     upload.seek(0)
     try:
         image = Image.open(upload)  # reads the header only
@@ -325,13 +322,6 @@ def keep(attachment: Attachment, made: Made) -> list[Attachment]:
     return renditions
 
 
-def save_renditions(original: Attachment, renditions: list[Attachment]) -> None:
-    """Write the renditions' rows, once the original's is written (same transaction)."""
-    for rendition in renditions:
-        rendition.original = original
-        rendition.save()
-
-
 def discard(attachment: Attachment, renditions: list[Attachment]) -> None:
     """Remove the stored files of what `keep` stored, when the rows were not written."""
     if attachment.preview:
@@ -342,52 +332,3 @@ def discard(attachment: Attachment, renditions: list[Attachment]) -> None:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def renditions_ensure(attachments: list[Attachment], channels: list[str]) -> list[Attachment]:
-    """Make the renditions `channels` need of images that lack them (uploaded before a
-    channel was added, or before renditions existed); the renditions made.
-
-    An image whose renditions already fit every channel costs one query and no read."""
-    from siaran.publishing.connectors import rules_for
-    from siaran.publishing.media import MediaFile
-    from siaran.publishing.rules import file_problems
-
-    made = []
-    for attachment in attachments:
-        if attachment.kind != "image" or attachment.original_id:
-            continue
-        item = MediaFile(attachment)
-        unfit = [
-            channel
-            for channel, rules in ((c, rules_for(c)) for c in channels)
-            if "image" in rules.kinds and file_problems(rules, item.fitting(rules))
-        ]
-        if not unfit:
-            continue
-        try:
-            with attachment.file.storage.open(attachment.file.name, "rb") as upload:
-                probe = Attachment(
-                    case_id=attachment.case_id,
-                    name=attachment.name,
-                    kind="image",
-                    content_type=attachment.content_type,
-                    size=attachment.size,
-                    uploaded_by_id=attachment.uploaded_by_id,
-                    step_id=attachment.step_id,
-                )
-                result = _examine_image(probe, upload, unfit)
-        except Exception:  # an unreadable old file keeps its problems, which the page names
-            logger.warning("no rendition of attachment %s", attachment.pk, exc_info=True)
-            continue
-        if not result.copies:
-            continue
-        renditions = keep(probe, Made(copies=result.copies))
-        try:
-            with transaction.atomic():
-                save_renditions(attachment, renditions)
-        except Exception:
-            discard(probe, renditions)
-            raise
-        made += renditions
-    return made

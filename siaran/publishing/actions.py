@@ -18,7 +18,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from siaran.cases import media as media_facts
+from siaran.cases import actions as case_actions
 from siaran.cases.actions import ActionError, case_publication_finish, case_publishing_event
 from siaran.cases.definitions import definition
 from siaran.cases.digest import content_sha256
@@ -74,7 +74,7 @@ def publication_start(
             return case_publication_finish(case_id=case.pk, person=person, now=now)
     version = case.versions.order_by("-number").prefetch_related("media").first()
     files = version.ordered_media()
-    media_facts.renditions_ensure(files, chosen)  # for files older than their channels
+    case_actions.renditions_ensure(files, chosen)  # for files older than their channels
     media = [MediaFile(a) for a in files]
     # What every job of this publication must still find before it calls the platform:
     # the approved digest, or (an SOP with no review) the content as it is now.
