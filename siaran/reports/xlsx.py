@@ -7,7 +7,6 @@ Times on the statistics sheets are Excel durations ([h]:mm), so they sum and sor
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from siaran.core.spreadsheets import xlsx_bytes
 from siaran.core.templatetags.siaran import lane_name
 
 from . import form
@@ -39,9 +39,7 @@ def render_xlsx(report: Monitoring, language: str = "id", evaluator=None) -> byt
         _channels_sheet(workbook.create_sheet(_("Channels")), report)
         workbook.properties.title = _("SOP implementation monitoring form")
         workbook.properties.creator = "Siaran"
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        return buffer.getvalue()
+        return xlsx_bytes(workbook)
 
 
 def _cell(sheet, row: int, column: int, value, *, bold=False, head=False, align=WRAP, fmt=None):
