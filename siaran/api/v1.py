@@ -24,6 +24,7 @@ from siaran.cases.definitions import definition
 from siaran.cases.models import Case
 from siaran.cases.selectors import open_tasks, visible_cases
 from siaran.core import sops
+from siaran.core.ids import RowId
 from siaran.documents.actions import approval_sheet_for
 from siaran.documents.views import sheet_response
 from siaran.publishing.api import router as publishing_router
@@ -70,6 +71,11 @@ def _unauthenticated(request, error):
 
 @api.exception_handler(ValidationError)
 def _invalid(request, error: ValidationError):
+    if all(problem.get("loc", ("",))[0] == "path" for problem in error.errors):
+        # An id no row can have (beyond 64 bits, or 0): there is no such thing.
+        return api.create_response(
+            request, {"detail": _("Not found."), "code": "not_found"}, status=404
+        )
     return api.create_response(
         request,
         {"detail": _("The request is not valid."), "code": "invalid", "errors": error.errors},
@@ -182,12 +188,12 @@ def case_create(request, body: CaseIn):
 
 
 @api.get("/cases/{case_id}", tags=["cases"])
-def case_get(request, case_id: int):
+def case_get(request, case_id: RowId):
     return case_detail(_case(request, case_id))
 
 
 @api.post("/cases/{case_id}/actions", tags=["cases"])
-def case_action(request, case_id: int, body: ActionIn):
+def case_action(request, case_id: RowId, body: ActionIn):
     """Finish the current step with one of its outcomes (`done` for a plain step)."""
     actions.case_decide(
         person=request.person,
@@ -202,7 +208,7 @@ def case_action(request, case_id: int, body: ActionIn):
 
 
 @api.put("/cases/{case_id}/content", tags=["cases"])
-def case_content(request, case_id: int, body: ContentIn):
+def case_content(request, case_id: RowId, body: ContentIn):
     version = actions.content_save(
         person=request.person,
         case_id=case_id,
@@ -215,7 +221,7 @@ def case_content(request, case_id: int, body: ContentIn):
 
 
 @api.post("/cases/{case_id}/attachments", tags=["cases"], response={201: dict})
-def case_attachment(request, case_id: int, file: File[UploadedFile]):
+def case_attachment(request, case_id: RowId, file: File[UploadedFile]):
     """Upload a letter (PDF), a poster (image) or a video, as multipart `file`."""
     attachment = actions.attachment_add(person=request.person, case_id=case_id, upload=file)
     return Status(
@@ -236,14 +242,14 @@ class MediaOrderIn(Schema):
 
 
 @api.put("/cases/{case_id}/media", tags=["cases"])
-def case_media_order(request, case_id: int, body: MediaOrderIn):
+def case_media_order(request, case_id: RowId, body: MediaOrderIn):
     """Set the order of the content's images and videos; the first image is the main one."""
     actions.version_media_order(person=request.person, case_id=case_id, order=body.order)
     return content_detail(_case(request, case_id))
 
 
 @api.delete("/cases/{case_id}/media/{attachment_id}", tags=["cases"])
-def case_media_remove(request, case_id: int, attachment_id: int):
+def case_media_remove(request, case_id: RowId, attachment_id: RowId):
     """Take an image or video out of the version being produced (the case keeps the file)."""
     actions.version_media_remove(
         person=request.person, case_id=case_id, attachment_id=attachment_id
@@ -252,7 +258,7 @@ def case_media_remove(request, case_id: int, attachment_id: int):
 
 
 @api.post("/cases/{case_id}/media/{attachment_id}/replace", tags=["cases"], response={201: dict})
-def case_media_replace(request, case_id: int, attachment_id: int, file: File[UploadedFile]):
+def case_media_replace(request, case_id: RowId, attachment_id: RowId, file: File[UploadedFile]):
     """Upload an image or video in the place of one of the version being produced."""
     actions.attachment_add(
         person=request.person, case_id=case_id, upload=file, replaces=attachment_id
@@ -265,14 +271,14 @@ class ChannelsIn(Schema):
 
 
 @api.post("/cases/{case_id}/channels/drop", tags=["cases"])
-def case_channels_drop(request, case_id: int, body: ChannelsIn):
+def case_channels_drop(request, case_id: RowId, body: ChannelsIn):
     """Drop channels the content cannot go to (a poster: not YouTube), at a content step."""
     channels_drop(person=request.person, case_id=case_id, channels=body.channels)
     return case_detail(_case(request, case_id))
 
 
 @api.get("/cases/{case_id}/approval-sheet", tags=["cases"])
-def case_approval_sheet(request, case_id: int):
+def case_approval_sheet(request, case_id: RowId):
     """The case's approval sheet as PDF: its newest sheet while it still matches the
     case, else a new one. 404 while no review is done."""
     sheet = approval_sheet_for(
@@ -282,7 +288,7 @@ def case_approval_sheet(request, case_id: int):
 
 
 @api.get("/cases/{case_id}/export", tags=["cases"])
-def case_export(request, case_id: int):
+def case_export(request, case_id: RowId):
     """The case as one ZIP: approval sheets, every version with its media, the files, the
     timeline as CSV and JSON, the published links, and a manifest of SHA-256 digests."""
     case = _case(request, case_id)
@@ -312,7 +318,7 @@ def task_list(request):
 # -- shapes -----------------------------------------------------------------------------
 
 
-def _case(request, case_id: int) -> Case:
+def _case(request, case_id: RowId) -> Case:
     case = (
         visible_cases(request.person)
         .select_related("sop_version")

@@ -18,7 +18,7 @@ from siaran.cases.actions import ActionError
 from siaran.cases.downloads import EXPORT, download
 from siaran.cases.models import STATUSES
 from siaran.cases.selectors import visible_cases
-from siaran.core import sops
+from siaran.core import ids, sops
 from siaran.documents.actions import approval_sheet_issue
 from siaran.orgs.models import Person
 from siaran.sop.model import PLATFORMS
@@ -76,7 +76,7 @@ def search(request: HttpRequest):
         sop=get.get("sop", ""),
         channel=get.get("channel", "") if get.get("channel", "") in PLATFORMS else "",
         status=get.get("status", "") if get.get("status", "") in dict(STATUSES) else "",
-        unit=int(unit) if unit.isdigit() else None,
+        unit=ids.number(unit),
         since=_date(get.get("since", "")),
         until=_date(get.get("until", "")),
     )

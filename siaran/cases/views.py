@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from siaran.core import sops
+from siaran.core import ids, sops
 from siaran.core.templatetags.siaran import case_url_prefix, localized, when_formatter
 from siaran.orgs.models import Person
 from siaran.orgs.selectors import lanes_of
@@ -95,8 +95,7 @@ STARTED_PAGE = 20  # cases per page of "Cases I started", the newest first
 
 
 def _page_number(request: HttpRequest, name: str) -> int:
-    value = request.GET.get(name, "")
-    return max(int(value), 1) if value.isdigit() and len(value) < 7 else 1
+    return min(ids.number(request.GET.get(name), 1), 10**6)
 
 
 def _task_rows(tasks: list) -> str:
@@ -552,7 +551,7 @@ def task_release(request: HttpRequest):
 
 
 def _case_id(request: HttpRequest) -> int:
-    value = request.POST.get("case", "")
-    if not value.isdigit():
+    case_id = ids.number(request.POST.get("case"))
+    if case_id is None:
         raise Http404
-    return int(value)
+    return case_id

@@ -6,3 +6,10 @@ class CoreConfig(AppConfig):
     name = "siaran.core"
     label = "core"
     verbose_name = _("Siaran")
+
+    def ready(self):
+        from django.urls import register_converter
+
+        from .ids import IdConverter
+
+        register_converter(IdConverter, "id")

@@ -18,7 +18,7 @@ urlpatterns = [
     ),
 ]
 urlpatterns += [
-    path("cases/<int:case_id>/approval-sheet.pdf", views.approval_sheet_download, name="sheet"),
+    path("cases/<id:case_id>/approval-sheet.pdf", views.approval_sheet_download, name="sheet"),
     path("verify/", views.verify_form, name="verify-form"),
     path("verify/<str:code>/", views.verify_page, name="verify"),
 ]

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from siaran.core import ids
 from siaran.orgs import actions as org_actions
 from siaran.orgs.actions import OrgError
 from siaran.orgs.models import MAIL_MODES, Person
@@ -31,8 +32,7 @@ def _person(request: HttpRequest) -> Person:
 @login_required
 def notification_list(request: HttpRequest):
     person = _person(request)
-    page = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
-    page = max(page, 1)
+    page = ids.number(request.GET.get("page"), 1)
     rows = list(
         Notification.objects.filter(person=person)
         .select_related("case", "actor")

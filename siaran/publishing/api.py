@@ -10,6 +10,8 @@ from __future__ import annotations
 from ninja import File, Form, Router
 from ninja.files import UploadedFile
 
+from siaran.core.ids import RowId
+
 from . import actions
 from .selectors import publications_of
 
@@ -21,7 +23,7 @@ def _publication(job) -> dict:
 
 
 @router.post("/cases/{case_id}/publications/{channel}/retry")
-def publication_retry(request, case_id: int, channel: str):
+def publication_retry(request, case_id: RowId, channel: str):
     """Send a failed channel again, or ask the platform again about an unknown one."""
     job = actions.publication_retry(person=request.person, case_id=case_id, channel=channel)
     return _publication(job)
@@ -30,7 +32,7 @@ def publication_retry(request, case_id: int, channel: str):
 @router.post("/cases/{case_id}/publications/{channel}/done")
 def publication_done(
     request,
-    case_id: int,
+    case_id: RowId,
     channel: str,
     permalink: Form[str],
     screenshot: File[UploadedFile],

@@ -5,17 +5,17 @@ from . import views
 app_name = "publishing"
 urlpatterns = [
     path(
-        "cases/<int:case_id>/publications/<slug:channel>/retry/",
+        "cases/<id:case_id>/publications/<slug:channel>/retry/",
         views.publication_retry,
         name="retry",
     ),
     path(
-        "cases/<int:case_id>/publications/<slug:channel>/done/",
+        "cases/<id:case_id>/publications/<slug:channel>/done/",
         views.publication_done,
         name="done",
     ),
     path(
-        "cases/<int:case_id>/publications/<slug:channel>/proof/",
+        "cases/<id:case_id>/publications/<slug:channel>/proof/",
         views.proof_download,
         name="proof",
     ),
