@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import secrets
+import unicodedata
 
 import filetype
 from django.db import connection, transaction
@@ -104,6 +105,36 @@ def actor_for(
 
 HASHTAGS_MAX = ContentVersion._meta.get_field("hashtags").max_length
 TITLE_MAX = ContentVersion._meta.get_field("title").max_length
+# A long article's text, in characters. Beyond it the comparison of two versions would
+# cost a reviewer's page seconds (cases/diff.py bounds it too).
+TEXT_MAX = 50_000
+
+
+def _checked_title(title: str, required: str) -> str:
+    """A title on one line, without control characters: it heads lists and mail subjects,
+    where a line break makes every mail about the case fail."""
+    title = "".join(" " if unicodedata.category(c) == "Cc" else c for c in title or "")
+    title = " ".join(title.split())
+    if not title:
+        raise ActionError(ActionError.INVALID, "title_required", required)
+    if len(title) > TITLE_MAX:
+        raise ActionError(
+            ActionError.INVALID,
+            "title_too_long",
+            _("The title is too long: at most %(limit)s characters.") % {"limit": TITLE_MAX},
+        )
+    return title
+
+
+def _checked_text(text: str) -> str:
+    if len(text) > TEXT_MAX:
+        limit = number_format(TEXT_MAX, force_grouping=True)
+        raise ActionError(
+            ActionError.INVALID,
+            "text_too_long",
+            _("The text is too long: at most %(limit)s characters.") % {"limit": limit},
+        )
+    return text
 
 
 def case_start(
@@ -129,15 +160,8 @@ def case_start(
     version's media. A refused file refuses the start: no case, no file kept.
     """
     now = now or timezone.now()
-    title = (title or "").strip()
-    if not title:
-        raise ActionError(ActionError.INVALID, "title_required", _("Give the case a title."))
-    if len(title) > TITLE_MAX:
-        raise ActionError(
-            ActionError.INVALID,
-            "title_too_long",
-            _("The title is too long: at most %(limit)s characters.") % {"limit": TITLE_MAX},
-        )
+    title = _checked_title(title, _("Give the case a title."))
+    description = _checked_text(description or "")
     if not OrgSop.objects.filter(
         organization_id=person.organization_id, sop_id=sop_id, active=True
     ).exists():
@@ -240,6 +264,7 @@ def case_decide(
     None) and `at` (now when None) say where and when `publish` posts.
     """
     now = now or timezone.now()
+    note = _checked_text(note or "")
     case, lanes, sop = _load_case(person, case_id)
     if seen is not None and seen != case.lock_version:
         raise _moved_on()
@@ -247,7 +272,7 @@ def case_decide(
     actor, on_behalf = actor_for(person, lanes, case.current_lane)
     step_id = state.current[0] if len(state.current) == 1 else None
     try:
-        transition = engine.advance(sop, state, actor, outcome, step=step_id, note=note or "")
+        transition = engine.advance(sop, state, actor, outcome, step=step_id, note=note)
     except Refused as refusal:
         raise _refused(refusal) from refusal
     if _review_passes(sop, step_id, outcome):  # not with content a channel would refuse
@@ -382,9 +407,8 @@ def content_save(
 ) -> ContentVersion:
     """Write the content of the current version; only whoever may act on the step can."""
     case, _state = _load_case_at_work(person, case_id)
-    title = (title or "").strip()
-    if not title:
-        raise ActionError(ActionError.INVALID, "title_required", _("The content needs a title."))
+    title = _checked_title(title, _("The content needs a title."))
+    narrative = _checked_text(narrative or "")
     captions = {k: v for k, v in (captions or {}).items() if k in case.channels}
     _refuse_long_captions(captions)  # kept as typed: refused, never cut
     version = case.versions.order_by("-number").first()
@@ -404,7 +428,7 @@ def content_save(
 def comment_add(*, person: Person, case_id: int, text: str) -> Comment:
     """Anyone who sees the case may comment; @username mentions a colleague who sees it too."""
     case, _lanes, _sop = _load_case(person, case_id)
-    text = (text or "").strip()
+    text = _checked_text((text or "").strip())
     if not text:
         raise ActionError(ActionError.INVALID, "empty", _("Write something first."))
     usernames = set(re.findall(r"@([\w.@+-]+)", text))

@@ -570,7 +570,9 @@ def _message(
             subject = notification_subject(notes[0])
             body = render_to_string("notifications/mail/one.txt", context)
     return mail.EmailMessage(
-        subject=subject,
+        # One line, whatever a case title stored before titles were cleaned held: a line
+        # break in a header makes the mail fail (BadHeaderError).
+        subject=" ".join(subject.split()),
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[person.user.email],
