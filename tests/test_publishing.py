@@ -339,6 +339,11 @@ def test_the_case_page_shows_each_channel_with_retry_and_by_hand(
     assert jobs(case)["instagram"].status == "manual_done"
     proof = client.get(f"/cases/{case.pk}/publications/instagram/proof/")
     assert proof.status_code == 200 and proof["Content-Type"] == "image/png"
+    assert proof["X-Content-Type-Options"] == "nosniff"
+    # Like every other download, on the case's timeline (issue 17, finding 12).
+    downloaded = case.events.filter(kind="file_downloaded").last()
+    assert downloaded.data == {"what": "proof", "ref": "instagram"}
+    assert downloaded.note == "instagram.png"
 
 
 @pytest.mark.django_db

@@ -23,6 +23,7 @@ from .models import Case
 ATTACHMENT = "attachment"
 APPROVAL_SHEET = "approval_sheet"
 EXPORT = "export"
+PROOF = "proof"  # the screenshot of a post made by hand
 
 
 def download(

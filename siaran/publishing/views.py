@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from siaran.cases.actions import ActionError
 from siaran.cases.definitions import definition
+from siaran.cases.downloads import PROOF, download
 from siaran.cases.models import Attachment
 from siaran.cases.selectors import visible_cases
 from siaran.orgs.models import Person
@@ -117,7 +118,16 @@ def proof_download(request: HttpRequest, case_id: int, channel: str):
     job = PublishJob.objects.filter(case=case, channel=channel).first() if case else None
     if job is None or not job.proof:
         raise Http404
-    return FileResponse(job.proof.open("rb"), content_type=_proof_type(job.proof_extension))
+    return download(
+        person=_person(request),
+        case=case,
+        what=PROOF,
+        name=f"{channel}{job.proof_extension}",
+        content_type=_proof_type(job.proof_extension),
+        body=job.proof.open("rb"),
+        inline=True,
+        ref=channel,
+    )
 
 
 def _proof_type(extension: str) -> str:
