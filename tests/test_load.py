@@ -242,7 +242,20 @@ def test_numbers_are_kept_as_printed():
 
 
 def test_large_files_are_refused_before_being_read_whole(tmp_path):
-    assert "larger than" in str(check_file("/dev/zero")[1][0])
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"#" * (2**21))
+    assert "larger than" in str(check_file(big)[1][0])
+
+
+def test_what_is_not_a_regular_file_is_refused_without_waiting(tmp_path):
+    """A FIFO would block the reader for ever; /dev/zero never ends (issue 17, finding 14)."""
+    import os
+
+    fifo = tmp_path / "sop.yaml"
+    os.mkfifo(fifo)
+    for path in (fifo, "/dev/zero"):
+        sop, problems = check_file(path)
+        assert sop is None and "not a regular file" in str(problems[0]), path
 
 
 def test_many_stuck_steps_are_checked_quickly():

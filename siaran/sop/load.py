@@ -8,7 +8,9 @@ can contain makes the loader raise anything but `SopInvalid`.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -123,8 +125,13 @@ def read_file(path: str | Path) -> tuple[str | None, list[Problem]]:
     """The text of an SOP file, or why it cannot be read: too large, not UTF-8, missing."""
     name = str(path)
     try:
-        with open(path, "rb") as file:
-            data = file.read(MAX_FILE_BYTES + 1)  # never more: /dev/zero is a path too
+        # Opened without blocking and checked before reading: a FIFO would wait for a
+        # writer for ever, and /dev/zero never ends.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                return None, [_problem(name, 1, "", gettext_noop("this is not a regular file"))]
+            data = file.read(MAX_FILE_BYTES + 1)  # never more than the limit
     except OSError as error:
         reason = error.strerror or str(error)
         return None, [
