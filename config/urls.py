@@ -21,5 +21,6 @@ urlpatterns = [
     path("", include("siaran.archive.urls")),
     path("", include("siaran.reports.urls")),
     path("", include("siaran.publishing.urls")),
+    path("", include("siaran.api.urls")),
     path("", include("siaran.core.urls")),
 ]

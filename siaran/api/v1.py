@@ -32,8 +32,9 @@ from siaran.publishing.selectors import publications_of
 from siaran.sop.engine import CaseState
 from siaran.sop.export import sop_as_json
 
-from .actions import token_issue
+from .actions import TokenError, token_issue, token_revoke, token_revoke_current
 from .models import ApiToken
+from .selectors import tokens_of
 
 
 class BearerToken(HttpBearer):
@@ -41,6 +42,7 @@ class BearerToken(HttpBearer):
         person = ApiToken.person_for(token)
         if person is not None:
             request.person = person
+            request.bearer_token = token
         return person
 
 
@@ -103,10 +105,19 @@ api.add_router("/", publishing_router)  # /cases/{id}/publications/{channel}/...
 class TokenIn(Schema):
     username: str
     password: str
+    name: str = ""  # what the token is for ("laptop humas", "jadwal otomatis"): shown in lists
 
 
 class TokenOut(Schema):
     token: str
+
+
+class TokenRow(Schema):
+    id: int
+    name: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    last_used_at: dt.datetime | None
 
 
 class CaseIn(Schema):
@@ -151,7 +162,30 @@ def token(request, body: TokenIn):
             "bad_credentials",
             _("The username or password is wrong, or the account is locked."),
         )
-    return {"token": token_issue(person=person)}
+    return {"token": token_issue(person=person, name=body.name)}
+
+
+@api.delete("/auth/token", response={204: None}, tags=["auth"])
+def token_delete(request):
+    """Revoke the token this request came with (log a script out)."""
+    token_revoke_current(person=request.person, token=request.bearer_token)
+    return Status(204, None)
+
+
+@api.get("/auth/tokens", response=list[TokenRow], tags=["auth"])
+def token_list(request):
+    """My tokens that have not expired, newest first; never the tokens themselves."""
+    return tokens_of(request.person)
+
+
+@api.delete("/auth/tokens/{token_id}", response={204: None}, tags=["auth"])
+def token_revoke_one(request, token_id: RowId):
+    """Revoke one of my tokens, or, for an administrator, one of my institution's."""
+    try:
+        token_revoke(person=request.person, token_id=token_id)
+    except TokenError as error:
+        raise ActionError(404, "not_found", str(error)) from None
+    return Status(204, None)
 
 
 @api.get("/sops", tags=["sops"])
