@@ -115,9 +115,12 @@ def test_flagging_and_recording_from_the_case_page(client, demo):
     client.force_login(humas.user)
     client.post(f"/cases/{case.pk}/consent/flag/", {"needs_consent": "1"})
     assert CaseRecord.objects.get(case=case).needs_consent
-    # Taking the mark off needs a reason.
-    answer = client.post(f"/cases/{case.pk}/consent/flag/", {"needs_consent": "0"}, follow=True)
-    assert "Sebutkan mengapa" in answer.content.decode()
+    # Taking the mark off is for those who sign the approval sheet, not the makers.
+    answer = client.post(
+        f"/cases/{case.pk}/consent/flag/", {"needs_consent": "0", "reason": "x"}, follow=True
+    )
+    assert "Hanya peninjau" in answer.content.decode()
+    assert 'id="id_consent_reason"' not in answer.content.decode()  # nor offered to them
     assert CaseRecord.objects.get(case=case).needs_consent
     # A photo of the signed form is kept with the case, never among the content's media.
     version = case.versions.order_by("-number").first()
@@ -167,3 +170,31 @@ def test_who_may_flag(demo):
         )
     assert refused.value.status == 409
     assert not CaseRecord.objects.filter(needs_consent=True, case__in=[case, published]).exists()
+
+
+@pytest.mark.django_db
+def test_only_a_signer_takes_the_mark_off_with_a_reason_on_the_timeline(demo):
+    """Clearing the flag removes the consent check before the last review (issue 17,
+    finding 8): the makers cannot; a signer can, saying why."""
+    case = Case.objects.get(title="Wisuda Angkatan 2026")
+    maker = demo["poltekkes-jkt2-anggota"]
+    archive_actions.consent_flag_set(person=maker, case_id=case.pk, needs_consent=True)
+    signing = definition(case.sop_version).signing_lanes()
+    assert signing and "anggota" not in signing
+    for person in (maker, demo["poltekkes-jkt2-ketua-tim"]):
+        with pytest.raises(ActionError) as refused:
+            archive_actions.consent_flag_set(
+                person=person, case_id=case.pk, needs_consent=False, reason="bukan anak"
+            )
+        assert refused.value.code in ("not_a_signer", "not_working_on_it")
+    signer = demo[f"poltekkes-jkt2-{sorted(signing)[0]}"]
+    with pytest.raises(ActionError) as refused:
+        archive_actions.consent_flag_set(person=signer, case_id=case.pk, needs_consent=False)
+    assert refused.value.code == "reason_required"
+    assert CaseRecord.objects.get(case=case).needs_consent
+    archive_actions.consent_flag_set(
+        person=signer, case_id=case.pk, needs_consent=False, reason="Foto wisudawan dewasa"
+    )
+    assert not CaseRecord.objects.get(case=case).needs_consent
+    cleared = case.events.get(kind="record_consent_cleared")
+    assert cleared.note == "Foto wisudawan dewasa" and cleared.actor == signer

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from siaran.audit import actions as audit
 from siaran.cases import actions as case_actions
 from siaran.cases.actions import UPLOAD_TYPES, ActionError
+from siaran.cases.definitions import definition
 from siaran.cases.digest import content_sha256
 from siaran.cases.models import Attachment, Case, Comment, ContentVersion, SeenVersion
 from siaran.cases.selectors import visible_cases
@@ -298,12 +299,22 @@ def consent_flag_set(
     reason; its final review then needs a consent record."""
     case = _case_at_work(person, case_id)
     reason = (reason or "").strip()
-    if not needs_consent and not reason:
-        raise _refuse(
-            ActionError.INVALID,
-            "reason_required",
-            _("Say why the content no longer needs consent."),
-        )
+    if not needs_consent:
+        # Taking the mark off removes the consent check before the last review: only
+        # those who sign the approval sheet may, and they say why.
+        signing = definition(case.sop_version).signing_lanes()
+        if not set(lanes_of(person, case.sop_id)) & signing:
+            raise _refuse(
+                ActionError.FORBIDDEN,
+                "not_a_signer",
+                _("Only the reviewers who sign the approval sheet can take this mark off."),
+            )
+        if not reason:
+            raise _refuse(
+                ActionError.INVALID,
+                "reason_required",
+                _("Say why the content no longer needs consent."),
+            )
     with transaction.atomic():
         record = _record(case)
         if record.needs_consent != needs_consent:

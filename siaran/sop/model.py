@@ -161,6 +161,10 @@ class Sop:
             return step.edits_content
         return step.kind == "task"
 
+    def signing_lanes(self) -> frozenset[str]:
+        """The lanes whose decisions are signed on the approval sheet: the review steps'."""
+        return frozenset(step.lane for step in self.steps if step.kind == "review")
+
     def distance_to_end(self) -> dict[str, int]:
         """Fewest transitions from each step to the end; a step that cannot end is absent."""
         distance: dict[str, int] = {}

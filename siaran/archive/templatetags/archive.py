@@ -2,6 +2,7 @@
 
 from django import template
 
+from siaran.cases.definitions import definition
 from siaran.documents.approval_sheet import review_steps
 from siaran.documents.models import ApprovalSheet
 from siaran.documents.verification import SUPERSEDED, verify
@@ -37,9 +38,10 @@ def case_archive_panel(context, case):
     sheets = list(ApprovalSheet.objects.filter(case=case).order_by("-pk"))
     # Every sheet but the newest is superseded by it; only the newest needs checking.
     states = [verify(sheet.code).state if i == 0 else SUPERSEDED for i, sheet in enumerate(sheets)]
-    can_work = case.status == "active" and (
-        case.created_by_id == person.pk or bool(lanes_of(person, case.sop_id))
-    )
+    lanes = lanes_of(person, case.sop_id)
+    can_work = case.status == "active" and (case.created_by_id == person.pk or bool(lanes))
+    sop = context.get("sop") or definition(case.sop_version)  # the case page has it
+    signs = bool(set(lanes) & sop.signing_lanes())
     return {
         "case": case,
         "person": person,
@@ -50,6 +52,7 @@ def case_archive_panel(context, case):
         ),
         "sheets": list(zip(sheets, states, strict=True)),
         "can_work": can_work,
+        "can_clear": can_work and signs,  # who may take the consent mark off (the action's rule)
         "classes": person.organization.retention_classes.all() if person.is_admin else [],
         "csrf_token": context.get("csrf_token"),
     }
