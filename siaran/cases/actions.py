@@ -274,6 +274,8 @@ def case_decide(
     try:
         transition = engine.advance(sop, state, actor, outcome, step=step_id, note=note)
     except Refused as refusal:
+        if refusal.code == Refused.NOT_YOUR_LANE and _just_left_them(sop, state, lanes):
+            raise _moved_on() from refusal  # they lost a race for their own step
         raise _refused(refusal) from refusal
     if _review_passes(sop, step_id, outcome):  # not with content a channel would refuse
         refusal = _fit().content_fit_refusal(case, case.versions.order_by("-number").first())
@@ -296,6 +298,17 @@ def case_decide(
         if sent_back:
             _new_content_version(case, person)
     return case
+
+
+def _just_left_them(sop: Sop, state: CaseState, lanes: dict) -> bool:
+    """Did the case come to its current step from a step of one of `lanes`? Then whoever of
+    those lanes acts now was a step behind: a colleague finished it first (a race, or a
+    page opened before), and "moved on" tells them so, not "not your lane"."""
+    return any(
+        step.lane in lanes and state.visits.get(step.id)
+        for step in sop.steps
+        if any(way.next in state.current for way in step.exits())
+    )
 
 
 def _content_freeze(case: Case, now: dt.datetime) -> str:
