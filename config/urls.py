@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("siaran.reports.urls")),
     path("", include("siaran.publishing.urls")),
     path("", include("siaran.api.urls")),
+    path("", include("siaran.audit.urls")),
     path("", include("siaran.core.urls")),
 ]

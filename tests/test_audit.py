@@ -11,6 +11,7 @@ from siaran.audit import actions as audit
 from siaran.audit.models import AuditAnchor, AuditEvent
 from siaran.cases import actions
 from siaran.cases.models import Case, CaseEvent
+from tests.mailbox import smtp  # noqa: F401, F811 (a fixture)
 from tests.test_pages import PASSWORD, login
 
 
@@ -181,3 +182,109 @@ def test_every_night_the_day_before_is_sealed_and_the_next_night_planned(demo):
     assert timezone.localtime(next_night).time() == dt.time(0, 5)
     assert timezone.localtime(next_night).date() == timezone.localdate() + dt.timedelta(days=1)
     assert verify()[0] == 0
+
+
+# -- anchors from the first day, each day, and a copy kept outside (issue 17, finding 5) --
+
+
+@pytest.mark.django_db
+def test_a_new_institution_is_sealed_from_its_first_day(demo):
+    from siaran.orgs import actions as org_actions
+
+    organization = org_actions.organization_ensure(slug="baru", name="Instansi Baru")
+    assert AuditAnchor.objects.filter(organization=organization).count() == 1
+    assert verify()[0] == 0
+
+
+@pytest.mark.django_db
+def test_deleted_anchors_and_a_dropped_case_are_found(case):
+    organization = case.organization
+    AuditAnchor.objects.filter(organization=organization).delete()
+    Case.objects.filter(pk=case.pk).delete()
+    code, message = verify()
+    assert code == 1 and str(organization) in message
+
+
+@pytest.mark.django_db
+def test_a_day_without_an_anchor_is_named_and_a_missed_night_is_sealed_late(demo):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from siaran.audit.tasks import anchor_yesterday
+
+    organization = demo["rspon-admin"].organization
+    # Ten nights ago the institution's first seal; the nights since were missed.
+    AuditAnchor.objects.filter(organization=organization).delete()
+    audit.anchor(organization, timezone.localdate() - dt.timedelta(days=10))
+    code, message = verify()
+    assert code == 1 and str(organization) in message and " 8 " in message  # 9 - grace
+    anchor_yesterday.call()  # the next night catches up every day since
+    assert verify()[0] == 0
+
+
+@pytest.mark.django_db
+def test_each_anchor_is_mailed_and_the_copies_check_the_database(case, smtp, tmp_path):  # noqa: F811
+    import datetime as dt
+    import json
+
+    from django.utils import timezone
+
+    from siaran.audit.tasks import anchor_yesterday
+    from siaran.orgs import actions as org_actions
+
+    admin = case.organization.people.get(is_admin=True)
+    org_actions.audit_email_set(admin=admin, email="spi@rspon.go.id")
+    AuditAnchor.objects.filter(organization=case.organization).delete()
+    audit.anchor(case.organization, timezone.localdate() - dt.timedelta(days=3))
+    anchor_yesterday.call()
+    mails = [m for m in smtp.mails if m.to == ["spi@rspon.go.id"]]
+    assert len(mails) == 2  # the two nights since the last seal
+    copies = []
+    for sent in mails:
+        (attached,) = list(sent.message.iter_attachments())
+        copies.append(json.loads(attached.get_content()))
+        (tmp_path / attached.get_filename()).write_bytes(attached.get_content())
+    assert {c["organization"] for c in copies} == {"rspon"}
+    files = [str(path) for path in tmp_path.glob("siaran-anchor-*.json")]
+    out = io.StringIO()
+    call_command("audit", "verify", "--anchors", *files, stdout=out)
+    # An insider deletes the case and every anchor, and seals every day again: the
+    # database alone then holds together.
+    Case.objects.filter(pk=case.pk).delete()
+    AuditAnchor.objects.filter(organization=case.organization).delete()
+    audit.anchor(case.organization, timezone.localdate() - dt.timedelta(days=3))
+    anchor_yesterday.call()
+    assert verify()[0] == 0
+    # The copies kept outside do not.
+    err = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("audit", "verify", "--anchors", *files, stdout=io.StringIO(), stderr=err)
+    assert copies[0]["day"] in err.getvalue() or copies[1]["day"] in err.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_audit_page_sets_the_address_and_downloads_the_seals(client, demo):
+    client.force_login(demo["rspon-tim-humas"].user)
+    assert client.get("/institution/audit/").status_code == 403
+    admin = demo["rspon-admin"]
+    client.force_login(admin.user)
+    assert "id_audit_email" in client.get("/institution/audit/").content.decode()
+    client.post("/institution/audit/", {"email": "bukan alamat"})
+    admin.organization.refresh_from_db()
+    assert admin.organization.audit_email == ""
+    client.post("/institution/audit/", {"email": "spi@rspon.go.id"})
+    admin.organization.refresh_from_db()
+    assert admin.organization.audit_email == "spi@rspon.go.id"
+    download = client.get("/institution/audit/anchors.json")
+    rows = download.json()
+    assert rows and {row["organization"] for row in rows} == {"rspon"}
+
+
+def test_a_file_that_is_no_anchor_is_refused_with_a_sentence(tmp_path):
+    from django.core.management.base import CommandError
+
+    bad = tmp_path / "surat.json"
+    bad.write_text("bukan json")
+    with pytest.raises(CommandError, match="surat.json"):
+        call_command("audit", "verify", "--anchors", str(bad))

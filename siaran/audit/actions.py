@@ -6,9 +6,13 @@ Case events are chained by `siaran.cases.actions` on each case's own timeline.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
+from django.conf import settings
+from django.core import mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from siaran.cases.models import Case
 from siaran.orgs.models import Organization, Person
@@ -87,3 +91,76 @@ def anchor(organization: Organization, day: dt.date | None = None) -> AuditAncho
 
 def anchor_all(day: dt.date | None = None) -> list[AuditAnchor]:
     return [anchor(organization, day) for organization in Organization.objects.order_by("pk")]
+
+
+def anchor_first(organization: Organization) -> AuditAnchor | None:
+    """An institution's first anchor, sealed when it is created (or, for one made before
+    anchors were, when Siaran is upgraded): from then on every day has one, and `siaran
+    audit verify` reports an institution without any. It is dated the day before, so
+    that the night's anchor of the first day is the next one."""
+    if AuditAnchor.objects.filter(organization=organization).exists():
+        return None
+    return anchor(organization, timezone.localdate() - dt.timedelta(days=1))
+
+
+def anchor_through(organization: Organization, day: dt.date) -> list[AuditAnchor]:
+    """Seal every day after the institution's last anchor through `day`: a night the
+    worker missed is sealed late rather than left out. Returns the anchors made."""
+    last = (
+        AuditAnchor.objects.filter(organization=organization)
+        .order_by("-day")
+        .values_list("day", flat=True)
+        .first()
+    )
+    sealed, next_day = [], day if last is None else last + dt.timedelta(days=1)
+    while next_day <= day:
+        sealed.append(anchor(organization, next_day))
+        next_day += dt.timedelta(days=1)
+    return sealed
+
+
+def anchor_document(sealed: AuditAnchor) -> dict:
+    """An anchor as the copy kept outside Siaran (mailed to the internal control unit),
+    which `siaran audit verify --anchors FILE` compares with the database."""
+    return {
+        "siaran_anchor": 1,
+        "organization": sealed.organization.slug,
+        "organization_id": sealed.organization_id,
+        "day": sealed.day.isoformat(),
+        "created_at": sealed.created_at.isoformat(),
+        "heads": sealed.heads,
+        "prev_hash": sealed.prev_hash,
+        "hash": sealed.hash,
+    }
+
+
+def anchor_mail(sealed: AuditAnchor) -> bool:
+    """Send the anchor to the address the institution names for it (its internal control
+    unit, SPI). A copy out of reach of whoever runs the database is what makes deleting
+    anchors, then a whole case, visible. False when no address is set."""
+    organization = sealed.organization
+    if not organization.audit_email:
+        return False
+    document = json.dumps(anchor_document(sealed), indent=2, ensure_ascii=False)
+    with translation.override("id"):
+        subject = _("[Siaran] Audit anchor of %(day)s, %(org)s") % {
+            "day": sealed.day.isoformat(),
+            "org": organization,
+        }
+        body = _(
+            "Attached is the seal of Siaran's audit trail of %(org)s for %(day)s: the last "
+            "event of every record that changed, as sealed that night. Keep these mails. "
+            "Whoever runs Siaran can check the database against them with: siaran audit "
+            "verify --anchors FILE. A record changed or deleted after it was sealed is then "
+            "named, even if its anchors were deleted too."
+        ) % {"org": organization.name, "day": sealed.day.isoformat()}
+    message = mail.EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[organization.audit_email],
+    )
+    name = f"siaran-anchor-{organization.slug}-{sealed.day.isoformat()}.json"
+    message.attach(name, document, "application/json")
+    message.send()
+    return True

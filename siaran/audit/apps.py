@@ -11,6 +11,7 @@ class AuditConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from . import signals  # noqa: F401 (logins and failed logins are recorded)
-        from .tasks import ensure_planned
+        from .tasks import anchors_first, ensure_planned
 
         post_migrate.connect(ensure_planned, sender=self)
+        post_migrate.connect(anchors_first, sender=self)

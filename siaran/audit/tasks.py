@@ -3,20 +3,41 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
+from siaran.orgs.models import Organization
+
 from . import actions
+
+log = logging.getLogger(__name__)
 
 
 @task()
 def anchor_yesterday() -> int:
-    """Plan tomorrow's run, then seal yesterday for every institution. Planned first, so
-    that a worker killed while sealing does not end the nightly chain."""
+    """Plan tomorrow's run, then seal yesterday for every institution and mail each new
+    anchor to its internal control unit. Planned first, so that a worker killed while
+    sealing does not end the nightly chain."""
     anchor_yesterday.using(run_after=_next_night()).enqueue()
-    return len(actions.anchor_all(timezone.localdate() - dt.timedelta(days=1)))
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    organizations = list(Organization.objects.order_by("pk"))
+    for organization in organizations:
+        # Every day since the last anchor: a night the worker was down is sealed late.
+        for sealed in actions.anchor_through(organization, yesterday):
+            try:
+                actions.anchor_mail(sealed)
+            except Exception:  # a mail server down must not stop the other institutions
+                log.exception("The anchor of %s could not be mailed", sealed.day)
+    return len(organizations)
+
+
+def anchors_first(**_signal) -> None:
+    """After `migrate`: every institution has an anchor, those made before anchors too."""
+    for organization in Organization.objects.order_by("pk"):
+        actions.anchor_first(organization)
 
 
 def ensure_planned(**_signal) -> None:

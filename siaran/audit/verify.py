@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from siaran.cases.models import Case, CaseEvent
+from siaran.orgs.models import Organization
 
 from .chain import GENESIS, digest
 from .models import AuditAnchor, AuditChain
 
+# The nightly anchor of a day is made after midnight; a day is missing only once the
+# night after the next has passed too.
+GRACE_DAYS = 2
 
-def first_break() -> str | None:
-    """A sentence naming the first broken event or anchor, or None when all hold."""
-    return next(problems(), None)
+
+def first_break(copies: list[dict] | None = None) -> str | None:
+    """A sentence naming the first broken event or anchor, or None when all hold.
+    `copies`: anchors kept outside Siaran (audit.actions.anchor_document), compared too."""
+    return next(problems(copies), None)
 
 
-def problems() -> Iterator[str]:
+def problems(copies: list[dict] | None = None) -> Iterator[str]:
     yield from _case_chains()
     yield from _audit_chains()
     yield from _anchors()
+    yield from _anchor_days()
+    if copies is not None:
+        yield from _against_copies(copies)
 
 
 def _case_chains() -> Iterator[str]:
@@ -139,3 +150,52 @@ def _anchors() -> Iterator[str]:
                     "chain": chain,
                     "seq": seq,
                 }
+
+
+def _anchor_days() -> Iterator[str]:
+    """Every institution has anchors from its first day on, one for each day: deleting an
+    institution's anchors (to drop a whole case unseen) leaves a day without one."""
+    days: dict[int, set] = {}
+    for organization_id, day in AuditAnchor.objects.values_list("organization_id", "day"):
+        days.setdefault(organization_id, set()).add(day)
+    last_due = timezone.localdate() - dt.timedelta(days=GRACE_DAYS)
+    for organization in Organization.objects.order_by("pk"):
+        sealed = days.get(organization.pk)
+        if not sealed:
+            yield _("Institution %(org)s has no audit anchor at all.") % {"org": organization}
+            continue
+        day, missing = min(sealed), []
+        while day <= last_due:
+            if day not in sealed:
+                missing.append(day)
+            day += dt.timedelta(days=1)
+        if missing:
+            yield _(
+                "Institution %(org)s has no audit anchor for %(count)d days, the first "
+                "%(first)s and the last %(last)s."
+            ) % {
+                "org": organization,
+                "count": len(missing),
+                "first": missing[0].isoformat(),
+                "last": missing[-1].isoformat(),
+            }
+
+
+def _against_copies(copies: list[dict]) -> Iterator[str]:
+    """Each anchor kept outside Siaran is in the database as it was sent."""
+    stored = {
+        (organization_id, day.isoformat()): hash_
+        for organization_id, day, hash_ in AuditAnchor.objects.values_list(
+            "organization_id", "day", "hash"
+        )
+    }
+    for copy in copies:
+        key = (copy.get("organization_id"), copy.get("day"))
+        name = _("the anchor of %(day)s of institution %(org)s") % {
+            "day": copy.get("day"),
+            "org": copy.get("organization_id"),
+        }
+        if key not in stored:
+            yield _("%(anchor)s, kept outside, is missing from the database.") % {"anchor": name}
+        elif stored[key] != copy.get("hash"):
+            yield _("%(anchor)s differs from the copy kept outside.") % {"anchor": name}

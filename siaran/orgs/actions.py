@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from siaran.audit.actions import record
+from siaran.audit.actions import anchor_first, record
 
 from .calendar import shipped_holidays
 from .models import (
@@ -42,6 +42,7 @@ def organization_ensure(
         record("institution_saved", organization=organization, data=data)
         if created:
             holidays_seed(organization=organization)
+            anchor_first(organization)  # sealed from its first day (siaran.audit)
     return organization
 
 
@@ -328,6 +329,18 @@ def holidays_import(*, admin: Person) -> int:
         added = holidays_seed(organization=admin.organization)
         record("holidays_imported", actor=admin, data={"added": added})
     return added
+
+
+def audit_email_set(*, admin: Person, email: str) -> Organization:
+    """Where the nightly audit anchor is mailed: the internal control unit's address."""
+    _require_admin(admin)
+    email = _checked_email(email)
+    organization = admin.organization
+    with transaction.atomic():
+        Organization.objects.filter(pk=organization.pk).update(audit_email=email)
+        record("audit_email_set", actor=admin, data={"email": email})
+    organization.audit_email = email
+    return organization
 
 
 def escalation_lane_set(*, admin: Person, sop_id: str, lane_id: str) -> OrgSop:

@@ -21,6 +21,9 @@ class Organization(models.Model):
     # Bumped by every change of the calendar (hours or holidays), so that each process
     # rebuilds its cached calendar on the next transition instead of querying each time.
     calendar_version = models.PositiveIntegerField(default=0)
+    # Where each night's audit anchor is mailed: the internal control unit (SPI), out of
+    # reach of whoever runs the database (siaran.audit.actions.anchor_mail).
+    audit_email = models.EmailField(_("address for the audit anchors"), blank=True)
 
     class Meta:
         verbose_name = _("institution")
