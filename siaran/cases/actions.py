@@ -19,6 +19,7 @@ import secrets
 import unicodedata
 
 import filetype
+from django.core.exceptions import SuspiciousFileOperation
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -108,6 +109,23 @@ TITLE_MAX = ContentVersion._meta.get_field("title").max_length
 # A long article's text, in characters. Beyond it the comparison of two versions would
 # cost a reviewer's page seconds (cases/diff.py bounds it too).
 TEXT_MAX = 50_000
+
+
+def file_name(raw: str | None, fallback: str, limit: int = 200) -> str:
+    """A file's name as sent, safe to keep and to serve: the fallback when nothing usable
+    is left ("()", ":"), and at most `limit` characters with its extension kept."""
+    try:
+        name = get_valid_filename(os.path.basename(raw or ""))
+    except SuspiciousFileOperation:  # nothing left once cleaned
+        name = ""
+    name = name or fallback
+    if len(name) > limit:
+        stem, dot, extension = name.rpartition(".")
+        extension = extension[:10] if dot and stem else ""
+        name = name[: limit - len(extension) - 1].rstrip(".") + (
+            f".{extension}" if extension else ""
+        )
+    return name
 
 
 def _checked_title(title: str, required: str) -> str:
@@ -515,11 +533,11 @@ def checked_upload(
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
-    name = get_valid_filename(os.path.basename(upload.name or "")) or f"{default_name}{extension}"
+    name = file_name(upload.name, f"{default_name}{extension}")
     return Attachment(
         case=case,
         key=secrets.token_hex(16),
-        name=name[:200],
+        name=name,
         kind=category,
         content_type=mime,
         extension=extension,
