@@ -274,6 +274,12 @@ WHITENOISE_USE_FINDERS = True  # served from the apps' folders, with or without 
 WHITENOISE_AUTOREFRESH = DEBUG
 # Without collectstatic there is no STATIC_ROOT, and the finders serve every file.
 warnings.filterwarnings("ignore", message="No directory at: ")
+# An upload over its kind's limit is refused while it arrives (siaran.cases.uploads).
+FILE_UPLOAD_HANDLERS = [
+    "siaran.cases.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 MEDIA_URL = "media/"
 MEDIA_ROOT = DATA_DIR / "media"
 

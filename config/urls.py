@@ -25,3 +25,5 @@ urlpatterns = [
     path("", include("siaran.audit.urls")),
     path("", include("siaran.core.urls")),
 ]
+
+handler400 = "siaran.core.views.bad_request"

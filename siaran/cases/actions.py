@@ -529,6 +529,15 @@ def checked_upload(
             _("The file is too large: at most %(mb)d MB for this kind of file.")
             % {"mb": UPLOAD_LIMITS[category] // 2**20},
         )
+    if category == "document" and media.pdf_is_active(upload):
+        raise ActionError(
+            ActionError.INVALID,
+            "pdf_active",
+            _(
+                "This PDF holds a script or an action that runs something, which a letter "
+                "does not need. Print it to PDF again, or scan it, and upload that."
+            ),
+        )
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)

@@ -36,7 +36,9 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import re
 import secrets
+import zlib
 from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
@@ -112,17 +114,17 @@ def examine_image(attachment: Attachment, upload, channels: list[str]) -> Made:
     except Image.DecompressionBombError as error:  # Pillow's own guard, at twice our limit
         raise _too_large() from error
     except (OSError, ValueError) as error:
-        raise _refusal(
-            "image_unreadable", _("This image cannot be read; export it again and upload it.")
-        ) from error
+        raise _unreadable() from error
     with image:
         width, height = image.size
         if width * height > MAX_PIXELS:
             raise _too_large()
         try:  # a PNG's EXIF may follow its pixels: reading it decodes them
             orientation = image.getexif().get(0x0112)
-        except (OSError, ValueError, SyntaxError):
-            orientation = None
+        except (OSError, ValueError, SyntaxError) as error:
+            # Pillow keeps what it decoded before the break, and a second load would not
+            # fail again: the picture is refused here.
+            raise _unreadable() from error
         if orientation in (5, 6, 7, 8):  # turned a quarter: the sides swap
             width, height = height, width
         attachment.width, attachment.height = width, height
@@ -130,13 +132,20 @@ def examine_image(attachment: Attachment, upload, channels: list[str]) -> Made:
         side = RENDITION_SIDE if needs else PREVIEW_SIDE
         try:
             picture = _decoded(image, side)
-        except (OSError, ValueError, Image.DecompressionBombError):
-            # Its header read, its pixels broken (a truncated file): kept as a video PyAV
-            # cannot open is, with no preview or rendition; the page names its problems.
-            return Made()
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+            # Its header read, its pixels broken: a truncated export, or an image header
+            # in front of something else (a script). Every pixel is decoded before an
+            # image is accepted, so only a whole picture is kept.
+            raise _unreadable() from error
     made = Made(preview=_jpeg(_scaled(picture, PREVIEW_SIDE), PREVIEW_QUALITY))
     made.copies = [_rendition(picture, ratio, limit) for ratio, limit in needs]
     return made
+
+
+def _unreadable() -> Exception:
+    return _refusal(
+        "image_unreadable", _("This image cannot be read; export it again and upload it.")
+    )
 
 
 def _too_large() -> Exception:
@@ -332,3 +341,35 @@ def discard(attachment: Attachment, renditions: list[Attachment]) -> None:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+# -- letters (PDF) -------------------------------------------------------------------------
+
+# Names of a PDF's active content: scripts, and actions that launch programs, send forms
+# or fetch data. A letter, a request form or a consent form has none of them.
+PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|SubmitForm|ImportData|RichMedia|XFA)\b")
+PDF_STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.S)
+PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+PDF_INFLATED_MAX = 64 * 2**20  # what the streams may inflate to in all; a bomb stops here
+
+
+def pdf_is_active(upload) -> bool:
+    """Does the PDF carry a script or an action that runs something? Its bytes are read,
+    and every compressed stream inflated (object streams hide names there), with names
+    written in #xx escapes unescaped first (/J#61vaScript is /JavaScript)."""
+    upload.seek(0)
+    data = upload.read()
+    upload.seek(0)
+    texts, budget = [data], PDF_INFLATED_MAX
+    for stream in PDF_STREAM.finditer(data):
+        inflater = zlib.decompressobj()
+        try:
+            inflated = inflater.decompress(stream.group(1), budget)
+        except zlib.error:
+            continue
+        budget -= len(inflated)
+        texts.append(inflated)
+        if budget <= 0:
+            return True  # more than any letter inflates to: refused as a bomb would be
+    unescaped = (PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), t) for t in texts)
+    return any(PDF_ACTIVE.search(text) for text in unescaped)

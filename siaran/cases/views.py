@@ -32,7 +32,7 @@ from . import actions
 from .actions import ActionError
 from .definitions import definition
 from .diff import version_diff
-from .downloads import ATTACHMENT, download
+from .downloads import ATTACHMENT, download, stored_file_headers
 from .selectors import open_tasks, seats_of, started_by, visible_cases
 
 
@@ -464,8 +464,7 @@ def attachment_preview(request: HttpRequest, case_id: int, key: str):
         raise Http404
     response = FileResponse(attachment.preview.open("rb"), content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=604800, immutable"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_file_headers(response)
 
 
 @login_required

@@ -53,9 +53,11 @@ class ApiErrorMiddleware:
         ):
             return response
         status = response.status_code
-        if status == 400 and _too_large(request):
+        refused = getattr(request, "upload_refused", None)  # siaran.cases.uploads
+        if status == 400 and (refused or _too_large(request)):
             status = 413
         code, detail = _api_error(status, request)
+        detail = refused or detail
         answer = JsonResponse({"detail": str(detail), "code": code}, status=status)
         for header in ("Allow", "Retry-After", "Content-Language", "Vary"):
             if header in response:

@@ -1,5 +1,7 @@
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from siaran.documents.sop_document import flowchart_context
 
@@ -17,3 +19,17 @@ def sop_detail(request, sop_id: str):
         raise Http404
     context = {"sop": sop, "flow": flowchart_context(sop), "has_inferences": has_inferences(sop)}
     return render(request, "core/sop_detail.html", context)
+
+
+def bad_request(request, exception=None):
+    """Django's 400, in Siaran's look and words: mostly a file over its limit, refused
+    while it arrived (siaran.cases.uploads)."""
+    refused = getattr(request, "upload_refused", None)
+    back = request.META.get("HTTP_REFERER", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}):
+        back = "/"
+    context = {
+        "reason": refused or _("The request could not be read. Go back and try again."),
+        "back": back,
+    }
+    return render(request, "core/400.html", context, status=413 if refused else 400)

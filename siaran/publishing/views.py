@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from siaran.cases.actions import ActionError
 from siaran.cases.definitions import definition
-from siaran.cases.downloads import PROOF, download
+from siaran.cases.downloads import PROOF, download, stored_file_headers
 from siaran.cases.models import Attachment
 from siaran.cases.selectors import visible_cases
 from siaran.orgs.models import Person
@@ -141,7 +141,8 @@ def media_link(request: HttpRequest, token: str):
     attachment = Attachment.objects.filter(pk=attachment_id, kind__in=["image", "video"]).first()
     if attachment is None:
         raise Http404
-    return FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
+    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
+    return stored_file_headers(response)
 
 
 # -- the administrator's channel accounts ---------------------------------------------------

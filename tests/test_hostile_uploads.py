@@ -1,0 +1,86 @@
+"""Hostile uploads are refused at the root (issue 17, finding 13): an image is accepted
+only when every pixel decodes, a PDF with a script is refused, stored files are served in
+a sandbox, and an upload over its limit is refused while it arrives."""
+
+import io
+import zlib
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from siaran.cases import actions
+from siaran.cases.actions import ActionError
+from siaran.cases.models import Case
+from tests.test_api import token
+
+
+def jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), "red").save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), "blue").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+SCRIPT = b"<script>alert(document.cookie)</script>"
+HOSTILE = {
+    # An image header in front of a script: not a picture.
+    "jpeg-then-script.jpg": jpeg()[:200] + SCRIPT,
+    "png-then-html.png": png()[:60] + b"<html><body>" + SCRIPT + b"</body></html>",
+    # A PDF that runs a script when opened, openly, in #xx escapes, and compressed.
+    "open-action.pdf": b"%PDF-1.4\n1 0 obj<</Type/Catalog"
+    b"/OpenAction<</S/JavaScript/JS(app.alert(1))>>>>endobj\n%%EOF",
+    "escaped.pdf": b"%PDF-1.4\n1 0 obj<</Type/Catalog"
+    b"/OpenAction<</S/J#61vaScript/J#53(x)>>>>endobj\n%%EOF",
+    "compressed.pdf": b"%PDF-1.5\n1 0 obj<</Type/ObjStm/Filter/FlateDecode>>stream\n"
+    + zlib.compress(b"<</S/Launch/F(cmd.exe)>>")
+    + b"\nendstream endobj\n%%EOF",
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_a_hostile_file_is_refused_and_nothing_kept(demo, name):
+    requester = demo["rspon-unit-kerja"]  # at the request step, where content is written
+    case = actions.case_start(person=requester, sop_id="rspon-medsos", title="Poster")
+    upload = SimpleUploadedFile(name, HOSTILE[name])
+    with pytest.raises(ActionError) as refused:
+        actions.attachment_add(person=requester, case_id=case.pk, upload=upload)
+    assert refused.value.code == ("pdf_active" if name.endswith(".pdf") else "image_unreadable")
+    assert case.attachments.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_plain_letter_is_kept_and_served_in_a_sandbox(client, demo):
+    case = Case.objects.get(title="Poster Hari Stroke Sedunia")
+    director = demo["rspon-direksi"]
+    letter = b"%PDF-1.4\n1 0 obj<</Type/Catalog/OpenAction[3 0 R/FitH null]>>endobj\n%%EOF\n"
+    upload = SimpleUploadedFile("surat.pdf", letter)
+    kept = actions.attachment_add(person=director, case_id=case.pk, upload=upload)
+    client.force_login(director.user)
+    served = client.get(f"/cases/{case.pk}/files/{kept.key}/")
+    assert served.status_code == 200
+    assert served["Content-Security-Policy"] == "sandbox"
+    assert served["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+def test_an_upload_over_its_limit_is_refused_while_it_arrives(client, demo, settings):
+    from siaran.cases.actions import UPLOAD_LIMITS
+
+    case = Case.objects.get(title="Poster Hari Stroke Sedunia")
+    big = SimpleUploadedFile("besar.pdf", b"%PDF-1.4\n" + b"0" * (UPLOAD_LIMITS["document"] + 1))
+    answer = client.post(
+        f"/api/v1/cases/{case.pk}/attachments", {"file": big}, **token(client, "rspon-direksi")
+    )
+    assert answer.status_code == 413 and answer.json()["code"] == "too_large"
+    assert "20 MB" in answer.json()["detail"]
+    client.force_login(demo["rspon-direksi"].user)
+    big.seek(0)
+    page = client.post(f"/cases/{case.pk}/files/", {"file": big})
+    assert page.status_code == 413 and "20 MB" in page.content.decode()
