@@ -34,6 +34,16 @@ from siaran.sop.export import sop_as_json
 
 from .actions import TokenError, token_issue, token_revoke, token_revoke_current
 from .models import ApiToken
+from .schemas import (
+    ERRORS,
+    Attachment,
+    CaseDetail,
+    CaseSummary,
+    Content,
+    SavedContent,
+    SopDocument,
+    Task,
+)
 from .selectors import tokens_of
 
 
@@ -151,7 +161,12 @@ class ContentIn(Schema):
 # -- endpoints --------------------------------------------------------------------------
 
 
-@api.post("/auth/token", auth=None, response=TokenOut, tags=["auth"])
+def _file_response(description: str, content_type: str) -> dict:
+    """The OpenAPI of an operation that answers a file, not JSON."""
+    return {"responses": {200: {"description": description, "content": {content_type: {}}}}}
+
+
+@api.post("/auth/token", auth=None, response={200: TokenOut, **ERRORS}, tags=["auth"])
 def token(request, body: TokenIn):
     """Trade a username and password for a bearer token (failed tries count to lockout)."""
     user = authenticate(request, username=body.username, password=body.password)
@@ -165,20 +180,20 @@ def token(request, body: TokenIn):
     return {"token": token_issue(person=person, name=body.name)}
 
 
-@api.delete("/auth/token", response={204: None}, tags=["auth"])
+@api.delete("/auth/token", response={204: None, **ERRORS}, tags=["auth"])
 def token_delete(request):
     """Revoke the token this request came with (log a script out)."""
     token_revoke_current(person=request.person, token=request.bearer_token)
     return Status(204, None)
 
 
-@api.get("/auth/tokens", response=list[TokenRow], tags=["auth"])
+@api.get("/auth/tokens", response={200: list[TokenRow], **ERRORS}, tags=["auth"])
 def token_list(request):
     """My tokens that have not expired, newest first; never the tokens themselves."""
     return tokens_of(request.person)
 
 
-@api.delete("/auth/tokens/{token_id}", response={204: None}, tags=["auth"])
+@api.delete("/auth/tokens/{token_id}", response={204: None, **ERRORS}, tags=["auth"])
 def token_revoke_one(request, token_id: RowId):
     """Revoke one of my tokens, or, for an administrator, one of my institution's."""
     try:
@@ -188,14 +203,14 @@ def token_revoke_one(request, token_id: RowId):
     return Status(204, None)
 
 
-@api.get("/sops", tags=["sops"])
+@api.get("/sops", response={200: list[SopDocument], **ERRORS}, tags=["sops"])
 def sop_list(request):
     """The SOPs my institution runs."""
     ids = request.person.organization.sops.filter(active=True).values_list("sop_id", flat=True)
     return [sop_as_json(sop) for sop_id in ids if (sop := sops.find(sop_id))]
 
 
-@api.get("/cases", tags=["cases"])
+@api.get("/cases", response={200: list[CaseSummary], **ERRORS}, tags=["cases"])
 def case_list(request, status: str | None = None, q: str | None = None):
     """The cases I may see, newest first."""
     cases = visible_cases(request.person).select_related("sop_version").order_by("-created_at")
@@ -206,7 +221,7 @@ def case_list(request, status: str | None = None, q: str | None = None):
     return [case_summary(case) for case in cases[:200]]
 
 
-@api.post("/cases", tags=["cases"], response={201: dict})
+@api.post("/cases", tags=["cases"], response={201: CaseDetail, **ERRORS})
 def case_create(request, body: CaseIn):
     case = actions.case_start(
         person=request.person,
@@ -221,12 +236,12 @@ def case_create(request, body: CaseIn):
     return Status(201, case_detail(_case(request, case.pk)))
 
 
-@api.get("/cases/{case_id}", tags=["cases"])
+@api.get("/cases/{case_id}", response={200: CaseDetail, **ERRORS}, tags=["cases"])
 def case_get(request, case_id: RowId):
     return case_detail(_case(request, case_id))
 
 
-@api.post("/cases/{case_id}/actions", tags=["cases"])
+@api.post("/cases/{case_id}/actions", response={200: CaseDetail, **ERRORS}, tags=["cases"])
 def case_action(request, case_id: RowId, body: ActionIn):
     """Finish the current step with one of its outcomes (`done` for a plain step)."""
     actions.case_decide(
@@ -241,7 +256,7 @@ def case_action(request, case_id: RowId, body: ActionIn):
     return case_detail(_case(request, case_id))
 
 
-@api.put("/cases/{case_id}/content", tags=["cases"])
+@api.put("/cases/{case_id}/content", response={200: SavedContent, **ERRORS}, tags=["cases"])
 def case_content(request, case_id: RowId, body: ContentIn):
     version = actions.content_save(
         person=request.person,
@@ -254,7 +269,7 @@ def case_content(request, case_id: RowId, body: ContentIn):
     return {"version": version.number, "title": version.title, "captions": version.captions}
 
 
-@api.post("/cases/{case_id}/attachments", tags=["cases"], response={201: dict})
+@api.post("/cases/{case_id}/attachments", tags=["cases"], response={201: Attachment, **ERRORS})
 def case_attachment(request, case_id: RowId, file: File[UploadedFile]):
     """Upload a letter (PDF), a poster (image) or a video, as multipart `file`."""
     attachment = actions.attachment_add(person=request.person, case_id=case_id, upload=file)
@@ -275,14 +290,16 @@ class MediaOrderIn(Schema):
     order: list[int]  # each image and video of the version being produced, once
 
 
-@api.put("/cases/{case_id}/media", tags=["cases"])
+@api.put("/cases/{case_id}/media", response={200: Content, **ERRORS}, tags=["cases"])
 def case_media_order(request, case_id: RowId, body: MediaOrderIn):
     """Set the order of the content's images and videos; the first image is the main one."""
     actions.version_media_order(person=request.person, case_id=case_id, order=body.order)
     return content_detail(_case(request, case_id))
 
 
-@api.delete("/cases/{case_id}/media/{attachment_id}", tags=["cases"])
+@api.delete(
+    "/cases/{case_id}/media/{attachment_id}", response={200: Content, **ERRORS}, tags=["cases"]
+)
 def case_media_remove(request, case_id: RowId, attachment_id: RowId):
     """Take an image or video out of the version being produced (the case keeps the file)."""
     actions.version_media_remove(
@@ -291,7 +308,11 @@ def case_media_remove(request, case_id: RowId, attachment_id: RowId):
     return content_detail(_case(request, case_id))
 
 
-@api.post("/cases/{case_id}/media/{attachment_id}/replace", tags=["cases"], response={201: dict})
+@api.post(
+    "/cases/{case_id}/media/{attachment_id}/replace",
+    tags=["cases"],
+    response={201: Content, **ERRORS},
+)
 def case_media_replace(request, case_id: RowId, attachment_id: RowId, file: File[UploadedFile]):
     """Upload an image or video in the place of one of the version being produced."""
     actions.attachment_add(
@@ -304,14 +325,21 @@ class ChannelsIn(Schema):
     channels: list[str]
 
 
-@api.post("/cases/{case_id}/channels/drop", tags=["cases"])
+@api.post("/cases/{case_id}/channels/drop", response={200: CaseDetail, **ERRORS}, tags=["cases"])
 def case_channels_drop(request, case_id: RowId, body: ChannelsIn):
     """Drop channels the content cannot go to (a poster: not YouTube), at a content step."""
     channels_drop(person=request.person, case_id=case_id, channels=body.channels)
     return case_detail(_case(request, case_id))
 
 
-@api.get("/cases/{case_id}/approval-sheet", tags=["cases"])
+@api.get(
+    "/cases/{case_id}/approval-sheet",
+    response={200: None, **ERRORS},
+    tags=["cases"],
+    openapi_extra={
+        "responses": {200: {"description": "The PDF", "content": {"application/pdf": {}}}}
+    },
+)
 def case_approval_sheet(request, case_id: RowId):
     """The case's approval sheet as PDF: its newest sheet while it still matches the
     case, else a new one. 404 while no review is done."""
@@ -321,7 +349,14 @@ def case_approval_sheet(request, case_id: RowId):
     return sheet_response(request.person, sheet)
 
 
-@api.get("/cases/{case_id}/export", tags=["cases"])
+@api.get(
+    "/cases/{case_id}/export",
+    response={200: None, **ERRORS},
+    tags=["cases"],
+    openapi_extra={
+        "responses": {200: {"description": "The ZIP", "content": {"application/zip": {}}}}
+    },
+)
 def case_export(request, case_id: RowId):
     """The case as one ZIP: approval sheets, every version with its media, the files, the
     timeline as CSV and JSON, the published links, and a manifest of SHA-256 digests."""
@@ -329,7 +364,7 @@ def case_export(request, case_id: RowId):
     return export_response(request.person, case, request.build_absolute_uri("/"))
 
 
-@api.get("/tasks", tags=["tasks"])
+@api.get("/tasks", response={200: list[Task], **ERRORS}, tags=["tasks"])
 def task_list(request):
     """The open steps in my lanes, soonest due first."""
     return [
