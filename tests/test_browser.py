@@ -161,8 +161,6 @@ def test_case_reaches_upload_after_one_send_back(browser, site, sop_id, viewport
         guide = viewport == "desktop" and sop_id == "rspon-medsos"  # the guides' pictures
         user = f"{prefix}-{first_lane}"
         page.goto(site + reverse("cases:inbox"))
-        if guide:
-            shot(page, "login")
         _log_in(page, user)
         expect(page).to_have_url(site + reverse("cases:inbox"))
         if guide:
