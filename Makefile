@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format messages clean chromium bench bench-faults bench-phone
+.PHONY: run test lint format messages clean chromium bench bench-faults bench-phone screenshots
 
 # Re-installs when the project's dependencies change.
 $(BIN)/.installed: pyproject.toml tools/make_venv.py
@@ -26,6 +26,11 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed chromium
 	$(BIN)/pytest
+
+# The guides' pictures in docs/img/, taken by the browser tests as they walk the pages.
+screenshots: $(BIN)/.installed chromium
+	SIARAN_GUIDE_SCREENSHOTS=1 $(BIN)/pytest -q tests/test_browser.py tests/test_browser_review.py \
+	  tests/test_browser_reports.py
 
 # The browser test drives Debian's Chromium; install it where this user can.
 chromium:

@@ -71,7 +71,7 @@ def test_the_export_holds_everything_the_archive_has(client, demo):
     # The sheet inside is the one issued, naming every reviewer.
     text = pdf_text(archive.read(f"approval-sheets/{sheet.code}.pdf"))
     assert "Dr. Ratna Sari" in text and "NIP. 198001012005010001" in text
-    # Each version: its content, and a digest anyone recomputes with README's recipe.
+    # Each version: its content, and a digest anyone recomputes with the API guide's recipe.
     version = json.loads(archive.read("versions/v1/content.json"))
     canonical = json.dumps(
         version["content"], ensure_ascii=False, sort_keys=True, separators=(",", ":")

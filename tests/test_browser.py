@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from tests.conftest import ROOT, need
+from tests.screenshots import shot
 
 PASSWORD = "siaran-demo-2026"
 UPLOAD = "upload"
@@ -155,10 +156,17 @@ def test_case_reaches_upload_after_one_send_back(browser, site, sop_id, viewport
     page = context.new_page()
     shots = Shots(page, f"{sop_id}-{viewport}")
     try:
-        # Like a person following a link: the page asks for a login, then opens.
+        # Like a person opening Siaran: the page asks for a login, then opens My tasks,
+        # where the first lane's people find the button that starts a case.
+        guide = viewport == "desktop" and sop_id == "rspon-medsos"  # the guides' pictures
         user = f"{prefix}-{first_lane}"
-        page.goto(site + reverse("cases:new"))
+        page.goto(site + reverse("cases:inbox"))
         _log_in(page, user)
+        expect(page).to_have_url(site + reverse("cases:inbox"))
+        if guide:
+            shot(page, "inbox")
+        with page.expect_navigation(url=site + reverse("cases:new")):
+            page.click(f"main a[href='{reverse('cases:new')}']")
         with page.expect_navigation():  # the form shows the chosen SOP's channels
             page.select_option("select[name=sop]", sop_id)
         page.fill("input[name=title]", f"Uji peramban {sop_id} ({viewport})")
@@ -169,6 +177,8 @@ def test_case_reaches_upload_after_one_send_back(browser, site, sop_id, viewport
             if box.count():
                 box.uncheck()
         page.set_input_files("#id_files", str(_poster(tmp_path)))
+        if guide:
+            shot(page, "new-case", "#new-case")
         page.click("main form button[type=submit]")
         page.wait_for_url(re.compile(r"/cases/\d+/$"))
         case_url = page.url
@@ -197,6 +207,12 @@ def test_case_reaches_upload_after_one_send_back(browser, site, sop_id, viewport
             if viewport == "phone":
                 _assert_fits_phone(page)
             shots.take(step_id)
+            if guide and step_id == back_to:  # the content step, after the send-back
+                shot(page, "case-step")
+                shot(page, "content-form", "#content")
+                shot(page, "files", "#files")
+            if guide and step_id == UPLOAD:
+                shot(page, "publish-step", "#current-step")
             if step_id == UPLOAD:
                 break
 

@@ -1,9 +1,20 @@
 """The report and the dashboard in a real browser: the vendored Chart.js draws every chart
-from the page's numbers, with no error in the console, on a desktop and on a phone."""
+from the page's numbers, with no error in the console, on a desktop and on a phone. Then
+the institution's administrator walks the pages of the Institution menu and the archive,
+each within the phone's width."""
 
 import pytest
+from django.urls import reverse
 
-from tests.test_browser import VIEWPORTS, Shots, _log_in, browser, site  # noqa: F401 - fixtures
+from tests.screenshots import shot
+from tests.test_browser import (  # noqa: F401 - fixtures
+    VIEWPORTS,
+    Shots,
+    _log_in,
+    _log_out,
+    browser,
+    site,
+)
 
 # In the order they are visited: the dashboard after logging in, then the report.
 CHARTS = {
@@ -43,11 +54,41 @@ def test_the_reports_draw_their_charts(browser, site, viewport):  # noqa: F811 -
             )
             assert drawn and all(length > 0 for length in drawn), (path, canvas)
         shots.take(path.strip("/").replace("/", "-"))
+        if viewport == "desktop":
+            shot(page, path.strip("/").split("/")[-1])  # "dashboard", "monitoring"
     # The demo's history gives the report's compliance chart finished steps to count.
     total = page.evaluate(
         """() => Chart.getChart(document.getElementById('chart-compliance'))
             .data.datasets.flatMap(d => d.data).reduce((a, b) => a + b, 0)"""
     )
     assert total > 0
+
+    # The administrator's pages: the Institution menu's tabs, then the archive.
+    from playwright.sync_api import expect
+
+    _log_out(page)
+    page.goto(site + reverse("orgs:people"))
+    _log_in(page, "rspon-admin")
+    tabs = {
+        "people": reverse("orgs:people"),
+        "lanes": reverse("orgs:lanes", args=["rspon-medsos"]),
+        "acting": reverse("orgs:acting"),
+        "calendar": reverse("orgs:calendar"),
+        "channels": reverse("publishing:channels"),
+    }
+    for name, path in tabs.items():
+        if path != page.url.removeprefix(site):
+            with page.expect_navigation(url=site + path):
+                page.click(f"main .nav-tabs a[href='{path}']")
+        expect(page.locator("main .nav-tabs a.active")).to_have_attribute("href", path)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
+        if viewport == "desktop":
+            shot(page, f"admin-{name}")
+    with page.expect_navigation(url=site + reverse("archive:search")):
+        page.click(f"nav a[href='{reverse('archive:search')}']")
+    expect(page.locator("#archive-results tbody tr").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    if viewport == "desktop":
+        shot(page, "archive")
     assert errors == []
     context.close()

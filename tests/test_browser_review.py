@@ -11,11 +11,11 @@ import io
 import re
 
 import pytest
-from django.urls import reverse
 from PIL import Image, ImageDraw
 
 from tests.mailbox import run_worker, smtp  # noqa: F401 - a fixture
 from tests.publishing import finish_by_hand, upload
+from tests.screenshots import shot
 from tests.test_browser import VIEWPORTS, Shots, _log_in, _log_out, browser, site  # noqa: F401
 
 NOTE = "Logo Kemenkes belum ada; mohon tambahkan di pojok kanan atas."
@@ -109,6 +109,7 @@ def test_the_review_loop_on_a_phone(browser, site, mailed, tmp_path):  # noqa: F
     shots = Shots(page, "review-loop-phone")
     try:
         page.goto(link)
+        shot(page, "login-phone")
         _log_in(page, "rspon-direksi")
         expect(page).to_have_url(link)
         preview = page.locator("#content-preview img.preview-image").first
@@ -121,6 +122,7 @@ def test_the_review_loop_on_a_phone(browser, site, mailed, tmp_path):  # noqa: F
         assert above(page, "#preview-instagram", "#decide-form button[value=ya]")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         shots.take("director-sees-the-poster")
+        shot(page, "review-phone")
         no.click()  # no note: the browser asks for one, nothing is sent
         assert page.url == link and Case.objects.get(pk=case.pk).current_step == ("director-review")
         page.fill("#decide-form textarea[name=note]", NOTE)
@@ -138,6 +140,7 @@ def test_the_review_loop_on_a_phone(browser, site, mailed, tmp_path):  # noqa: F
         expect(reason).to_contain_text(NOTE)
         assert above(page, "#sent-back-reason", "#decide-form")
         shots.take("editor-sees-the-reason")
+        shot(page, "sent-back-phone")
         replacement = tmp_path / "poster-dengan-logo.png"
         replacement.write_bytes(poster((168, 40, 11), "Dengan logo Kemenkes"))
         item = page.locator("#version-media li").first
@@ -163,19 +166,36 @@ def test_the_review_loop_on_a_phone(browser, site, mailed, tmp_path):  # noqa: F
         expect(sides).to_contain_text("poster-dengan-logo.png")
         assert above(page, "#media-side-by-side", "#decide-form button[value=ya]")
         shots.take("director-sees-old-and-new")
+        shot(page, "what-changed-phone", "#changes")
         with page.expect_navigation(url=link):
             page.locator("#decide-form button[value=ya]").click()
         expect(page.locator("#case-status")).to_be_visible()
+
+        # Approved: the requester hears it; published, they get the posts' links.
+        assert any("Disetujui" in m.subject for m in mails_to(mailed, "rspon-unit-kerja"))
+        case = act("rspon-tim-humas", Case.objects.get(pk=case.pk), "publish", channels=CHANNELS)
+        case = finish_by_hand(case, people["rspon-tim-humas"])
+        assert case.status == "published"
+        [published] = mails_to(mailed, "rspon-unit-kerja")
+        assert "Terpublikasi" in published.subject
+        for channel in CHANNELS:
+            assert f"https://example.org/{channel}/1" in published.body
+        assert link in published.body
+
+        # The mail's link shows the requester each channel's post; the bell has it too.
+        _log_out(page)
+        page.goto(link)
+        _log_in(page, "rspon-unit-kerja")
+        publications = page.locator("#publications")
+        for channel in CHANNELS:
+            expect(
+                publications.locator(f"a[href='https://example.org/{channel}/1']")
+            ).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        shot(page, "publications-phone", "#publications")
+        with page.expect_navigation():
+            page.click("#bell")
+        expect(page.locator("#notifications")).to_contain_text("Pekan Sadar Stroke 2026")
+        shot(page, "notifications-phone")
     finally:
         context.close()
-
-    # Approved: the requester hears it; published, they get the posts' links.
-    assert any("Disetujui" in m.subject for m in mails_to(mailed, "rspon-unit-kerja"))
-    case = act("rspon-tim-humas", Case.objects.get(pk=case.pk), "publish", channels=CHANNELS)
-    case = finish_by_hand(case, people["rspon-tim-humas"])
-    assert case.status == "published"
-    [published] = mails_to(mailed, "rspon-unit-kerja")
-    assert "Terpublikasi" in published.subject
-    for channel in CHANNELS:
-        assert f"https://example.org/{channel}/1" in published.body
-    assert reverse("cases:detail", args=[case.pk]) in published.body

@@ -44,7 +44,7 @@ def ensure_planned(**_signal) -> None:
     """Plan the nightly anchor unless it already waits in the database queue. Runs after
     `migrate`, so that every installation, `make run` included, seals its days."""
     if settings.TASKS["default"]["BACKEND"] != "django_tasks_db.DatabaseBackend":
-        return  # other queues are planned by their operators (see README)
+        return  # other queues are planned by their operators (docs/guide-operator.md)
     from django_tasks.base import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 

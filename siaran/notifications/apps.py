@@ -15,7 +15,8 @@ class NotificationsConfig(AppConfig):
 
 def _plan_step_timers(**_signal) -> None:
     """Start the step timers' chain after `migrate` (`make run` included) unless it runs
-    already. Other queues than the database's are planned by their operators (README)."""
+    already. Other queues than the database's are planned by their operators
+    (docs/guide-operator.md)."""
     from .actions import step_timers_plan
 
     step_timers_plan(only_if_seen=True)

@@ -1,7 +1,7 @@
 """When a step's reminder and escalation come, and who is told of a late step.
 
 Plain functions of an SOP definition and a working calendar (no database), so that the
-README, the tests and the tasks read the same rules.
+guides (docs/guide-admin.*.md), the tests and the tasks read the same rules.
 """
 
 from __future__ import annotations
