@@ -120,6 +120,13 @@ AXES_FAILURE_LIMIT = int(env("SIARAN_LOGIN_FAILURES", "5"))
 AXES_COOLOFF_TIME = float(env("SIARAN_LOGIN_COOLOFF_HOURS", "0.25"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# A try during a lockout does not restart it: otherwise anyone could keep an account
+# locked for ever by trying it every few minutes.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The client's address through the proxies named here only (siaran.core.clients):
+# addresses or networks, separated by commas, e.g. "127.0.0.1,10.0.0.0/8".
+SIARAN_TRUSTED_PROXIES = env_list("SIARAN_TRUSTED_PROXIES")
+AXES_CLIENT_IP_CALLABLE = "siaran.core.clients.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cases:inbox"

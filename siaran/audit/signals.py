@@ -3,11 +3,12 @@
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from siaran.core.clients import client_ip
 from siaran.orgs.models import Person
 
 
 def _ip(request) -> str:
-    return (request.META.get("REMOTE_ADDR", "") if request is not None else "") or ""
+    return client_ip(request)
 
 
 def _person(user) -> Person | None:
