@@ -2,56 +2,44 @@
 only when every pixel decodes, a PDF with a script is refused, stored files are served in
 a sandbox, and an upload over its limit is refused while it arrives."""
 
-import io
-import zlib
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
 from siaran.cases import actions
 from siaran.cases.actions import ActionError
 from siaran.cases.models import Case
+from tests.conftest import ROOT
 from tests.test_api import token
 
-
-def jpeg() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 64), "red").save(buffer, "JPEG")
-    return buffer.getvalue()
-
-
-def png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 64), "blue").save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-SCRIPT = b"<script>alert(document.cookie)</script>"
-HOSTILE = {
-    # An image header in front of a script: not a picture.
-    "jpeg-then-script.jpg": jpeg()[:200] + SCRIPT,
-    "png-then-html.png": png()[:60] + b"<html><body>" + SCRIPT + b"</body></html>",
-    # A PDF that runs a script when opened, openly, in #xx escapes, and compressed.
-    "open-action.pdf": b"%PDF-1.4\n1 0 obj<</Type/Catalog"
-    b"/OpenAction<</S/JavaScript/JS(app.alert(1))>>>>endobj\n%%EOF",
-    "escaped.pdf": b"%PDF-1.4\n1 0 obj<</Type/Catalog"
-    b"/OpenAction<</S/J#61vaScript/J#53(x)>>>>endobj\n%%EOF",
-    "compressed.pdf": b"%PDF-1.5\n1 0 obj<</Type/ObjStm/Filter/FlateDecode>>stream\n"
-    + zlib.compress(b"<</S/Launch/F(cmd.exe)>>")
-    + b"\nendstream endobj\n%%EOF",
+# The corpus every run tries: files made to pass as something they are not, each with the
+# refusal it gets. Add a file to tests/corpus/uploads/ and its expected code here.
+CORPUS = ROOT / "tests" / "corpus" / "uploads"
+EXPECTED = {
+    "jpeg-then-script.jpg": "image_unreadable",  # an image header in front of a script
+    "png-then-html.png": "image_unreadable",
+    "open-action.pdf": "pdf_active",  # a script run when the PDF opens
+    "escaped-names.pdf": "pdf_active",  # the same, its names written in #xx escapes
+    "compressed-launch.pdf": "pdf_active",  # a launch action inside a compressed stream
+    "html-named-png.png": "file_type",  # the type is told by the content, not the name
+    "svg-with-script.png": "file_type",
+    "windows-exe.pdf": "file_type",
+    "zip-named-jpg.jpg": "file_type",
 }
 
 
+def test_every_file_of_the_corpus_has_its_expected_refusal():
+    assert sorted(path.name for path in CORPUS.iterdir()) == sorted(EXPECTED)
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", sorted(HOSTILE))
+@pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_a_hostile_file_is_refused_and_nothing_kept(demo, name):
     requester = demo["rspon-unit-kerja"]  # at the request step, where content is written
     case = actions.case_start(person=requester, sop_id="rspon-medsos", title="Poster")
-    upload = SimpleUploadedFile(name, HOSTILE[name])
+    upload = SimpleUploadedFile(name, (CORPUS / name).read_bytes())
     with pytest.raises(ActionError) as refused:
         actions.attachment_add(person=requester, case_id=case.pk, upload=upload)
-    assert refused.value.code == ("pdf_active" if name.endswith(".pdf") else "image_unreadable")
+    assert refused.value.code == EXPECTED[name]
     assert case.attachments.count() == 0
 
 
