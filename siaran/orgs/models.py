@@ -8,6 +8,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+# Who of an institution must sign in with a second factor (TOTP or a passkey).
+SECOND_FACTOR_RULES = [
+    ("nobody", _("nobody")),
+    ("review", _("the people of the review lanes")),
+    ("everyone", _("everyone")),
+]
+
+
 class Organization(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(_("name"), max_length=200)
@@ -21,6 +29,12 @@ class Organization(models.Model):
     # Bumped by every change of the calendar (hours or holidays), so that each process
     # rebuilds its cached calendar on the next transition instead of querying each time.
     calendar_version = models.PositiveIntegerField(default=0)
+    second_factor = models.CharField(
+        _("second factor required for"),
+        max_length=10,
+        choices=SECOND_FACTOR_RULES,
+        default="nobody",
+    )
 
     class Meta:
         verbose_name = _("institution")

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+app_name = "signin"
+urlpatterns = [
+    path("institution/sign-in/", views.institution, name="institution"),
+]
