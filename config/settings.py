@@ -150,6 +150,7 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Siaran] "
 ACCOUNT_PRESERVE_USERNAME_CASING = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # the reset form mails no address Siaran does not know
 # django-axes counts failed logins and locks out; allauth's own counter would lock first.
 ACCOUNT_RATE_LIMITS = {"login_failed": False}
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]

@@ -42,15 +42,17 @@ def institution(request):
         else:
             return redirect("signin:institution")
     app = actions.oidc_app(admin.organization)
+    posted = request.POST if request.method == "POST" else {}
     context = {
         "tab": "signin",
         "organization": admin.organization,
         "rules": SECOND_FACTOR_RULES,
         "app": app,
-        "issuer": (app.settings or {}).get("server_url", "") if app else "",
+        "name": posted.get("name", app.name if app else ""),
+        "issuer": posted.get("issuer", (app.settings or {}).get("server_url", "") if app else ""),
+        "client_id": posted.get("client_id", app.client_id if app else ""),
         "callback": request.build_absolute_uri(
             f"/accounts/oidc/{admin.organization.slug}/login/callback/"
         ),
-        "form": request.POST,
     }
     return render(request, "signin/institution.html", context)
