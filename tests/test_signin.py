@@ -43,7 +43,12 @@ def test_login_by_username_or_email_and_logout(client, demo):
 def test_nobody_signs_up(client, db):
     response = client.post(
         "/accounts/signup/",
-        {"username": "x", "email": "x@example.id", "password1": "Ab-12345678", "password2": "Ab-12345678"},
+        {
+            "username": "x",
+            "email": "x@example.id",
+            "password1": "Ab-12345678",
+            "password2": "Ab-12345678",
+        },
     )
     assert "pendaftaran saat ini ditutup" in response.content.decode()
     from django.contrib.auth import get_user_model
@@ -68,7 +73,9 @@ def test_a_person_changes_their_password(client, demo):
     assert old.status_code == 200  # refused, the form again
     new = client.post("/accounts/login/", {"login": "rspon-tim-humas", "password": NEW_PASSWORD})
     assert new.status_code == 302
-    assert AuditEvent.objects.filter(kind="password_changed", actor=demo["rspon-tim-humas"]).exists()
+    assert AuditEvent.objects.filter(
+        kind="password_changed", actor=demo["rspon-tim-humas"]
+    ).exists()
 
 
 def test_a_password_is_reset_by_mail(client, demo, smtp):  # noqa: F811 - a fixture
@@ -173,9 +180,7 @@ def test_totp_enrolment_and_sign_in_with_a_code_or_a_recovery_code(
     assert client.post("/accounts/2fa/authenticate/", {"code": code}).status_code == 200
 
 
-def test_the_institution_requires_a_second_factor(
-    client, demo, django_capture_on_commit_callbacks
-):
+def test_the_institution_requires_a_second_factor(client, demo, django_capture_on_commit_callbacks):
     admin = demo["rspon-admin"]
     login(client, "rspon-tim-humas")
     assert client.get("/institution/sign-in/").status_code == 403  # administrators only
@@ -184,7 +189,9 @@ def test_the_institution_requires_a_second_factor(
     login(client, "rspon-admin")
     page = client.get("/institution/sign-in/").content.decode()
     assert 'for="rule-review"' in page and 'for="oidc-issuer"' in page
-    bad = client.post("/institution/sign-in/", {"form": "second_factor", "rule": "semua"}, follow=True)
+    bad = client.post(
+        "/institution/sign-in/", {"form": "second_factor", "rule": "semua"}, follow=True
+    )
     assert "Pilih siapa" in bad.content.decode()
     admin.organization.refresh_from_db()
     assert admin.organization.second_factor == "nobody"

@@ -36,7 +36,11 @@ def oidc_set(
     parts = urlsplit(issuer)
     secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)
     if not parts.hostname or not secure:
-        raise OrgError(_("The issuer must be an https:// address, such as https://sso.example.go.id/realms/kemenkes."))
+        raise OrgError(
+            _(
+                "The issuer must be an https:// address, such as https://sso.example.go.id/realms/kemenkes."
+            )
+        )
     if not client_id:
         raise OrgError(_("Give the client id that Siaran has at the sign-in service."))
     organization = admin.organization

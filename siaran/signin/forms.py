@@ -8,5 +8,7 @@ class LoginForm(AllauthLoginForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["login"].label = _("Username or e-mail")
-        self.fields["login"].widget.attrs.update(autocapitalize="none", autocomplete="username", placeholder="")
+        self.fields["login"].widget.attrs.update(
+            autocapitalize="none", autocomplete="username", placeholder=""
+        )
         self.fields["password"].widget.attrs.update(placeholder="")
