@@ -7,7 +7,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
 # Who of an institution must sign in with a second factor (TOTP or a passkey).
 SECOND_FACTOR_RULES = [
     ("nobody", _("nobody")),
