@@ -152,7 +152,8 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Siaran] "
 ACCOUNT_PRESERVE_USERNAME_CASING = True
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # the reset form mails no address Siaran does not know
 # django-axes counts failed logins and locks out; allauth's own counter would lock first.
-ACCOUNT_RATE_LIMITS = {"login_failed": False}
+# Nor a cap on logins per address: behind an institution's proxy everyone shares one.
+ACCOUNT_RATE_LIMITS = {"login_failed": False, "login": False}
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Siaran"

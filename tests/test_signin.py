@@ -204,8 +204,10 @@ def test_the_institution_requires_a_second_factor(client, demo, django_capture_o
     # The director's lane owns a review step: sent to set up a second factor first.
     login(client, "rspon-direksi")
     response = client.get("/tasks/")
-    assert response.status_code == 302 and response["Location"] == "/accounts/2fa/"
-    assert client.get("/accounts/2fa/").status_code == 200
+    assert response.status_code == 302 and response["Location"] == "/accounts/security/"
+    page = client.get("/accounts/security/").content.decode()
+    assert "Instansi Anda mewajibkan Anda masuk dengan faktor kedua" in page
+    assert "/accounts/2fa/totp/activate/" in page and "/accounts/2fa/webauthn/add/" in page
     _activate_totp(client, django_capture_on_commit_callbacks)
     assert client.get("/tasks/").status_code == 200
     client.post("/accounts/logout/")
@@ -214,7 +216,7 @@ def test_the_institution_requires_a_second_factor(client, demo, django_capture_o
     login(client, "rspon-unit-kerja")
     assert client.get("/tasks/").status_code == 200
     org_actions.second_factor_set(admin=admin, rule="everyone")
-    assert client.get("/tasks/")["Location"] == "/accounts/2fa/"
+    assert client.get("/tasks/")["Location"] == "/accounts/security/"
     # Another institution's people are not concerned.
     client.post("/accounts/logout/")
     login(client, "poltekkes-jkt2-verifikator")

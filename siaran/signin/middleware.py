@@ -29,7 +29,7 @@ class SecondFactorRequiredMiddleware:
                     "authenticator app or a passkey to continue."
                 ),
             )
-            return redirect("mfa_index")
+            return redirect("signin:security")
         return self.get_response(request)
 
 

@@ -5,4 +5,5 @@ from . import views
 app_name = "signin"
 urlpatterns = [
     path("institution/sign-in/", views.institution, name="institution"),
+    path("accounts/security/", views.security, name="security"),
 ]

@@ -1,8 +1,10 @@
-"""The institution administrator's sign-in page: who must use a second factor, and the
-institution's own OpenID Connect provider."""
+"""A person's own sign-in page, and the institution administrator's: who must use a second
+factor, and the institution's own OpenID Connect provider."""
 
 from __future__ import annotations
 
+from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialAccount
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -11,9 +13,27 @@ from django.utils.translation import gettext as _
 from siaran.orgs import actions as org_actions
 from siaran.orgs.actions import OrgError
 from siaran.orgs.models import SECOND_FACTOR_RULES
+from siaran.orgs.selectors import needs_second_factor
 from siaran.orgs.views import _admin
 
 from . import actions
+
+
+@login_required
+def security(request):
+    """The person's own sign-in: their password, authenticator app, passkeys and recovery
+    codes, and whether their institution requires a second factor of them."""
+    authenticators = {kind: [] for kind in ("totp", "webauthn", "recovery_codes")}
+    for authenticator in Authenticator.objects.filter(user=request.user).order_by("pk"):
+        authenticators.setdefault(authenticator.type, []).append(authenticator)
+    person = getattr(request.user, "person", None)
+    links = SocialAccount.objects.filter(user=request.user).order_by("pk")
+    context = {
+        "authenticators": authenticators,
+        "required": person is not None and needs_second_factor(person),
+        "links": links,
+    }
+    return render(request, "signin/security.html", context)
 
 
 @login_required
