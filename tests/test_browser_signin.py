@@ -117,3 +117,34 @@ def test_a_passkey_is_registered_and_signs_in(browser, signin_site):  # noqa: F8
     assert event.data == {"methods": ["password", "webauthn"]}
     assert page.evaluate("window.innerWidth") == PHONE_WIDTH
     context.close()
+
+
+def test_the_sign_in_pages_fit_a_phone_and_label_every_control(browser, signin_site):  # noqa: F811
+    context = browser.new_context(**VIEWPORTS["phone"])
+    page = context.new_page()
+    shots = Shots(page, "signin-pages")
+    page.goto(f"{signin_site}/accounts/password/reset/")
+    _fits(page)
+    shots.take("reset")
+    page.goto(f"{signin_site}/accounts/login/?next=/accounts/security/")
+    page.fill("input[name=login]", "rspon-admin")
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    assert page.url.endswith("/accounts/security/")
+    for path in (
+        "/accounts/security/",
+        "/accounts/password/change/",
+        "/institution/sign-in/",
+        "/accounts/2fa/totp/activate/",  # asks for the password again first
+    ):
+        page.goto(f"{signin_site}{path}")
+        _fits(page)
+        shots.take(path.strip("/").replace("/", "-"))
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    assert page.url.endswith("/accounts/2fa/totp/activate/")
+    _fits(page)
+    shots.take("totp-activate")
+    context.close()
