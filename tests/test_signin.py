@@ -226,3 +226,9 @@ def test_the_institution_requires_a_second_factor(client, demo, django_capture_o
 def test_setting_the_rule_is_for_administrators(demo):
     with pytest.raises(org_actions.OrgError):
         org_actions.second_factor_set(admin=demo["rspon-direksi"], rule="everyone")
+
+
+def test_addresses_are_kept_on_the_settings_page_only(client, demo):
+    login(client, "rspon-direksi")
+    response = client.get("/accounts/email/")
+    assert response.status_code == 302 and response["Location"] == "/settings/"

@@ -34,17 +34,17 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 raise ImmediateHttpResponse(_refused(request, organization, ""))
             return
         verified = [a.email for a in sociallogin.email_addresses if a.verified and a.email]
-        person = (
-            Person.objects.filter(
-                organization=organization,
-                user__is_active=True,
-                user__email__iexact=verified[0] if verified else None,
+        person = None
+        if verified:
+            person = (
+                Person.objects.filter(
+                    organization=organization,
+                    user__is_active=True,
+                    user__email__iexact=verified[0],
+                )
+                .select_related("user")
+                .first()
             )
-            .select_related("user")
-            .first()
-            if verified
-            else None
-        )
         if person is None:
             shown = verified[0] if verified else ""
             raise ImmediateHttpResponse(_refused(request, organization, shown))
