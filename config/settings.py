@@ -88,6 +88,12 @@ INSTALLED_APPS = [
     "siaran.api",
     "siaran.reports",
     "siaran.publishing",
+    "siaran.signin",  # before allauth: its templates override allauth's
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "axes",
     "ninja",  # serves its API docs page from its own static files, not a CDN
     "django_tasks",
@@ -109,12 +115,16 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",
+    # After the session and the user are known: a person whose institution requires a
+    # second factor and who has none sets one up before anything else.
+    "siaran.signin.middleware.SecondFactorRequiredMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # locks a login out after repeated failures
-    "siaran.orgs.backends.PersonBackend",
+    "siaran.orgs.backends.PersonBackend",  # username or e-mail (allauth's backend)
 ]
 AXES_FAILURE_LIMIT = int(env("SIARAN_LOGIN_FAILURES", "5"))
 AXES_COOLOFF_TIME = float(env("SIARAN_LOGIN_COOLOFF_HOURS", "0.25"))
@@ -127,10 +137,42 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # addresses or networks, separated by commas, e.g. "127.0.0.1,10.0.0.0/8".
 SIARAN_TRUSTED_PROXIES = env_list("SIARAN_TRUSTED_PROXIES")
 AXES_CLIENT_IP_CALLABLE = "siaran.core.clients.client_ip"
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# allauth's form sends "login" (a username or an e-mail address): one lockout per person.
+AXES_USERNAME_CALLABLE = "siaran.signin.lockout.username"
+# The lockout page says when the lockout ends, in the person's time zone.
+AXES_LOCKOUT_CALLABLE = "siaran.signin.lockout.response"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cases:inbox"
 LOGOUT_REDIRECT_URL = "login"
+
+# -- Sign-in (django-allauth): passwords, TOTP, passkeys, recovery codes, OpenID Connect --
+# Nobody signs up: people are invited by their institution's administrator.
+ACCOUNT_ADAPTER = "siaran.signin.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "siaran.signin.adapters.SocialAccountAdapter"
+ACCOUNT_FORMS = {"login": "siaran.signin.forms.LoginForm"}
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"  # addresses are the administrator's, not self-declared
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Siaran] "
+ACCOUNT_PRESERVE_USERNAME_CASING = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # the reset form mails no address Siaran does not know
+# django-axes counts failed logins and locks out; allauth's own counter would lock first.
+# Nor a cap on logins per address: behind an institution's proxy everyone shares one.
+ACCOUNT_RATE_LIMITS = {"login_failed": False, "login": False}
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = "Siaran"
+# Passkeys on http://127.0.0.1 in development and tests; a deployment serves HTTPS.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or env_bool("SIARAN_WEBAUTHN_INSECURE", False)
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # the adapter matches the person, by institution
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

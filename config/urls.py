@@ -1,6 +1,7 @@
+from allauth.account import views as account_views
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from siaran.api.v1 import api as api_v1
 
@@ -8,12 +9,14 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api_v1.urls),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # allauth's sign-in under the names the pages and tests use (LOGIN_URL = "login").
+    path("accounts/login/", account_views.login, name="login"),
+    path("accounts/logout/", account_views.logout, name="logout"),
+    # A person's address is the one on their settings page (and their administrator's):
+    # not a second list of addresses kept by allauth.
+    path("accounts/email/", RedirectView.as_view(pattern_name="notifications:settings")),
+    path("accounts/", include("allauth.urls")),
+    path("", include("siaran.signin.urls")),
     path("", include("siaran.cases.urls")),
     path("", include("siaran.orgs.urls")),
     path("", include("siaran.notifications.urls")),

@@ -65,6 +65,15 @@ def _fast_passwords_and_own_files(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """allauth keeps its rate limits and the TOTP codes already used in the cache: each
+    test starts with none, as the tests share one process."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def demo(db):
     """Both institutions with one person per lane and the demo cases (`siaran demo`),

@@ -111,7 +111,7 @@ def test_an_edited_anchor_or_audit_event_is_found(case, client):
 
 @pytest.mark.django_db
 def test_logins_and_changes_are_logged_without_secrets(client, demo):
-    client.post("/accounts/login/", {"username": "rspon-direksi", "password": "salah-sandi-1"})
+    client.post("/accounts/login/", {"login": "rspon-direksi", "password": "salah-sandi-1"})
     login(client, "rspon-direksi")
     failed = AuditEvent.objects.get(kind="login_failed")
     assert failed.username == "rspon-direksi" and failed.chain.organization.slug == "rspon"

@@ -104,7 +104,7 @@ def _log_in(page, username: str) -> None:
     """Fill the login form the page shows and wait to be sent on to where the user was going."""
     from playwright.sync_api import expect
 
-    page.fill("input[name=username]", username)
+    page.fill("input[name=login]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("main form button[type=submit]")
     # wait_for_url listens for the navigation; expect() would poll and so add idle time.

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from tests.test_pages import PASSWORD
 
-WRONG = {"username": "rspon-direksi", "password": "salah"}
-RIGHT = {"username": "rspon-direksi", "password": PASSWORD}
+WRONG = {"login": "rspon-direksi", "password": "salah"}
+RIGHT = {"login": "rspon-direksi", "password": PASSWORD}
 
 
 def lock(client, settings, **extra):

@@ -11,7 +11,7 @@ PASSWORD = "siaran-demo-2026"
 
 
 def login(client, username):
-    response = client.post("/accounts/login/", {"username": username, "password": PASSWORD})
+    response = client.post("/accounts/login/", {"login": username, "password": PASSWORD})
     assert response.status_code == 302, response.content[:500]
     return client
 
@@ -93,7 +93,7 @@ def test_csrf_is_enforced(demo):
     client = Client(enforce_csrf_checks=True)
     assert (
         client.post(
-            "/accounts/login/", {"username": "rspon-direksi", "password": PASSWORD}
+            "/accounts/login/", {"login": "rspon-direksi", "password": PASSWORD}
         ).status_code
         == 403
     )
@@ -102,8 +102,8 @@ def test_csrf_is_enforced(demo):
 @pytest.mark.django_db
 def test_login_locks_out_after_repeated_failures(client, demo, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        client.post("/accounts/login/", {"username": "rspon-direksi", "password": "salah"})
-    locked = client.post("/accounts/login/", {"username": "rspon-direksi", "password": PASSWORD})
+        client.post("/accounts/login/", {"login": "rspon-direksi", "password": "salah"})
+    locked = client.post("/accounts/login/", {"login": "rspon-direksi", "password": PASSWORD})
     assert locked.status_code == 429
     assert "Terlalu banyak" in locked.content.decode()
 

@@ -18,6 +18,7 @@ from .calendar import shipped_holidays
 from .models import (
     HOLIDAY_KINDS,
     MAIL_MODES,
+    SECOND_FACTOR_RULES,
     Acting,
     Holiday,
     LaneMember,
@@ -367,6 +368,20 @@ def _calendar_changed(organization: Organization) -> None:
         calendar_version=F("calendar_version") + 1
     )
     organization.refresh_from_db(fields=["workdays", "opens", "closes", "calendar_version"])
+
+
+def second_factor_set(*, admin: Person, rule: str) -> Organization:
+    """Who of the administrator's institution must sign in with a second factor: nobody,
+    the people of the review lanes, or everyone."""
+    _require_admin(admin)
+    if rule not in dict(SECOND_FACTOR_RULES):
+        raise OrgError(_("Choose who must use a second factor."))
+    organization = admin.organization
+    with transaction.atomic():
+        Organization.objects.filter(pk=organization.pk).update(second_factor=rule)
+        record("second_factor_rule_set", actor=admin, data={"rule": rule})
+    organization.second_factor = rule
+    return organization
 
 
 def _checked_email(email: str) -> str:

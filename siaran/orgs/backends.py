@@ -1,9 +1,10 @@
-"""Login with Django's own user model; every signed-in request also needs the person."""
+"""Login with Django's own user model, by username or e-mail address (allauth's backend);
+every signed-in request also needs the person."""
 
 import functools
 
+from allauth.account.auth_backends import AuthenticationBackend
 from django.contrib.auth import get_user_model
-from django.contrib.auth.backends import ModelBackend
 from django.db import connection
 
 from siaran.core.sql import Table
@@ -11,7 +12,7 @@ from siaran.core.sql import Table
 from .models import Organization, Person
 
 
-class PersonBackend(ModelBackend):
+class PersonBackend(AuthenticationBackend):
     """Loads the user's person and institution in the same query as the user: every page
     and every action of a signed-in user reads them."""
 

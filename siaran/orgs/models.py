@@ -7,6 +7,13 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# Who of an institution must sign in with a second factor (TOTP or a passkey).
+SECOND_FACTOR_RULES = [
+    ("nobody", _("nobody")),
+    ("review", _("the people of the review lanes")),
+    ("everyone", _("everyone")),
+]
+
 
 class Organization(models.Model):
     slug = models.SlugField(unique=True)
@@ -24,6 +31,12 @@ class Organization(models.Model):
     # Where each night's audit anchor is mailed: the internal control unit (SPI), out of
     # reach of whoever runs the database (siaran.audit.actions.anchor_mail).
     audit_email = models.EmailField(_("address for the audit anchors"), blank=True)
+    second_factor = models.CharField(
+        _("second factor required for"),
+        max_length=10,
+        choices=SECOND_FACTOR_RULES,
+        default="nobody",
+    )
 
     class Meta:
         verbose_name = _("institution")

@@ -84,3 +84,24 @@ def lane_holders(
         .select_related("user", "organization")
         .order_by("pk")
     )
+
+
+def needs_second_factor(person: Person) -> bool:
+    """Whether the person's institution requires them to sign in with a second factor:
+    everyone, or the people holding a seat in a lane that owns a review (decision) step
+    of an SOP the institution runs."""
+    rule = person.organization.second_factor
+    if rule == "everyone":
+        return True
+    if rule != "review":
+        return False
+    from siaran.core import sops  # the SOP registry: loaded on first use
+
+    seats = LaneMember.objects.filter(person=person, org_sop__active=True)
+    for sop_id, lane_id in seats.values_list("org_sop__sop_id", "lane_id"):
+        sop = sops.find(sop_id)
+        if sop is not None and any(
+            step.lane == lane_id and step.kind == "review" for step in sop.steps
+        ):
+            return True
+    return False

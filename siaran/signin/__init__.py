@@ -1,0 +1,3 @@
+"""Sign-in: django-allauth in Siaran's look, with the institution's rules (closed sign-up,
+a second factor required by the institution, its own OpenID Connect provider) and
+django-axes' lockout."""
