@@ -151,8 +151,7 @@ def token(request, body: TokenIn):
 @api.get("/sops", tags=["sops"])
 def sop_list(request):
     """The SOPs my institution runs."""
-    ids = request.person.organization.sops.filter(active=True).values_list("sop_id", flat=True)
-    return [sop_as_json(sop) for sop_id in ids if (sop := sops.find(sop_id))]
+    return [sop_as_json(sop) for sop in sops.run_by(request.person.organization)]
 
 
 @api.get("/cases", tags=["cases"])

@@ -154,7 +154,7 @@ def lanes_set(*, admin: Person, sop_id: str, seats: set[tuple[int, str]]) -> Non
 
     _require_admin(admin)
     org_sop = OrgSop.objects.filter(organization_id=admin.organization_id, sop_id=sop_id).first()
-    sop = sops.find(sop_id)
+    sop = sops.running(admin.organization, sop_id)
     if org_sop is None or sop is None:
         raise OrgError(_("Your institution does not run this SOP."))
     lane_ids = {lane.id for lane in sop.lanes}
@@ -336,7 +336,7 @@ def escalation_lane_set(*, admin: Person, sop_id: str, lane_id: str) -> OrgSop:
 
     _require_admin(admin)
     org_sop = OrgSop.objects.filter(organization_id=admin.organization_id, sop_id=sop_id).first()
-    sop = sops.find(sop_id)
+    sop = sops.running(admin.organization, sop_id)
     if org_sop is None or sop is None:
         raise OrgError(_("Your institution does not run this SOP."))
     if lane_id and lane_id not in {lane.id for lane in sop.lanes}:
