@@ -1,0 +1,213 @@
+"""The operator of the install: institutions, the SOPs they run, and SOP versions.
+
+A case finishes on the version it started with; a new case starts on the version the
+institution runs now."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from siaran.audit.models import AuditEvent
+from siaran.cases import actions as case_actions
+from siaran.cases.definitions import definition
+from siaran.cases.models import Case
+from siaran.core import sops
+from siaran.orgs import actions
+from siaran.orgs.actions import OrgError, SopFileInvalid
+from siaran.orgs.models import Holiday, Organization, OrgSop, SopInstall, SopVersion
+from siaran.sop.compare import ADDED, CHANGED, compare
+from siaran.sop.load import load_text
+from tests.publishing import finish_by_hand
+from tests.sopfiles import NEWSROOM, NEWSROOM_V2
+
+BAD = NEWSROOM.replace("lane: kepala", "lane: bos").replace("time: 1 jam", "time: sejam")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_versions_table():
+    """Each process keeps the institutions' installed versions by institution id and
+    counter; a rolled-back test may leave the next one the same id and counter."""
+    sops._installed.clear()
+
+
+@pytest.fixture
+def operator(db):
+    return get_user_model().objects.create_superuser("operator", "op@example.org", "x" * 12)
+
+
+@pytest.fixture
+def balai(operator):
+    return actions.organization_create(
+        operator=operator,
+        slug="balai-uji",
+        name="Balai Uji Siaran",
+        short_name="BUS",
+        parent="Kementerian Uji",
+        time_zone="Asia/Makassar",
+        units=["Tata Usaha", "Humas", "Humas "],
+    )
+
+
+def staff(organization):
+    """One person per lane of the newsroom SOP."""
+    people = {}
+    for lane in ("humas", "kepala"):
+        person = actions.person_ensure(
+            organization=organization, username=f"balai-{lane}", name=lane.title(), password="x"
+        )
+        actions.lane_assign(person=person, sop_id="warta-uji", lane_id=lane)
+        people[f"balai-{lane}"] = person
+    return people
+
+
+def test_the_operator_creates_an_institution_with_calendar_and_holidays(balai, operator):
+    assert (balai.name, balai.short_name, balai.parent) == (
+        "Balai Uji Siaran",
+        "BUS",
+        "Kementerian Uji",
+    )
+    assert balai.time_zone == "Asia/Makassar"
+    assert (balai.workdays, str(balai.opens), str(balai.closes)) == (
+        "01234",
+        "07:30:00",
+        "16:00:00",
+    )
+    assert sorted(balai.units.values_list("name", flat=True)) == ["Humas", "Tata Usaha"]
+    assert Holiday.objects.filter(organization=balai, kind="libur_nasional").count() > 10
+    event = AuditEvent.objects.filter(kind="institution_created").get()
+    assert event.username == "operator" and event.data["slug"] == "balai-uji"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"slug": "balai uji"}, "short address may hold only"),
+        ({"slug": "balai-uji"}, "Another institution has this short address"),
+        ({"name": "  "}, "Give the institution its name"),
+        ({"time_zone": "Asia/Bandung"}, "'Asia/Bandung' is not a time zone"),
+        ({"units": ["x" * 201]}, "unit's name is too long"),
+    ],
+)
+def test_bad_institutions_are_refused_and_change_nothing(balai, operator, fields, message):
+    values = {"slug": "balai-dua", "name": "Balai Dua", "time_zone": "Asia/Jakarta"}
+    values.update(fields)
+    before = Organization.objects.count()
+    with pytest.raises(OrgError, match=message):
+        actions.organization_create(operator=operator, **values)
+    assert Organization.objects.count() == before
+
+
+def test_only_the_operator_creates_institutions(db):
+    clerk = get_user_model().objects.create_user("clerk", password="x" * 12)
+    with pytest.raises(OrgError, match="Only the operator"):
+        actions.organization_create(operator=clerk, slug="b", name="B")
+
+
+def test_editing_an_institution_keeps_units_in_use(balai, operator):
+    humas = balai.units.get(name="Humas")
+    actions.person_ensure(organization=balai, username="u", name="U", password="x", unit=humas)
+    with pytest.raises(OrgError, match="still have people or cases, so they stay: Humas"):
+        actions.organization_update(operator=operator, organization=balai, name="Balai", units=[])
+    balai = actions.organization_update(
+        operator=operator,
+        organization=balai,
+        name="Balai Uji Siaran Baru",
+        time_zone="Asia/Jayapura",
+        units=["Humas", "Keuangan"],
+    )
+    assert (balai.name, balai.time_zone) == ("Balai Uji Siaran Baru", "Asia/Jayapura")
+    assert sorted(balai.units.values_list("name", flat=True)) == ["Humas", "Keuangan"]
+
+
+def test_a_file_with_problems_saves_nothing_and_names_each_line(balai, operator):
+    with pytest.raises(SopFileInvalid) as error:
+        actions.sop_install(operator=operator, organization=balai, text=BAD, file_name="warta.yaml")
+    rendered = [p.render() for p in error.value.problems]
+    assert any(r.startswith("warta.yaml:") and "lane" in r and "'bos'" in r for r in rendered)
+    assert any("time" in r and "sejam" in r for r in rendered)
+    assert not OrgSop.objects.filter(organization=balai).exists()
+    assert not SopVersion.objects.filter(sop_id="warta-uji").exists()
+
+
+def test_a_shipped_sop_follows_its_file(balai, operator):
+    install = actions.sop_install(operator=operator, organization=balai, shipped="rspon-medsos")
+    org_sop = OrgSop.objects.get(organization=balai, sop_id="rspon-medsos")
+    assert org_sop.version is None and install.source == "shipped"
+    assert install.version.text == sops.catalog().texts["rspon-medsos"]
+    assert sops.running(balai, "rspon-medsos") is sops.find("rspon-medsos")
+    with pytest.raises(OrgError, match="already runs exactly this version"):
+        actions.sop_install(operator=operator, organization=balai, shipped="rspon-medsos")
+    with pytest.raises(OrgError, match="No SOP shipped"):
+        actions.sop_install(operator=operator, organization=balai, shipped="nope")
+
+
+def test_an_uploaded_sop_id_may_be_a_shipped_one_for_one_institution(balai, operator, demo):
+    """Balai's own 'rspon-medsos' is Balai's alone: RSPON keeps the shipped one."""
+    text = NEWSROOM.replace("id: warta-uji", "id: rspon-medsos")
+    actions.sop_install(operator=operator, organization=balai, text=text, file_name="x.yaml")
+    assert sops.running(balai, "rspon-medsos").name == "Publikasi Warta Instansi Uji"
+    rspon = Organization.objects.get(slug="rspon")
+    assert sops.running(rspon, "rspon-medsos") is sops.find("rspon-medsos")
+
+
+def test_a_running_case_finishes_on_its_version_and_a_new_one_starts_on_the_new(balai, operator):
+    actions.sop_install(operator=operator, organization=balai, text=NEWSROOM, file_name="v1.yaml")
+    people = staff(balai)
+    balai.refresh_from_db()
+    first = case_actions.case_start(
+        person=people["balai-humas"], sop_id="warta-uji", title="Warta satu"
+    )
+    v1 = first.sop_version_id
+    second = actions.sop_install(
+        operator=operator, organization=balai, text=NEWSROOM_V2, file_name="v2.yaml"
+    )
+    assert second.version_id != v1
+    assert OrgSop.objects.get(organization=balai, sop_id="warta-uji").version_id == (
+        second.version_id
+    )
+    # The one already running goes on without the proofreading step v2 added.
+    case_actions.case_decide(person=people["balai-humas"], case_id=first.pk, outcome="done")
+    case = case_actions.case_decide(person=people["balai-kepala"], case_id=first.pk, outcome="ya")
+    assert case.current_step == "publish"
+    case_actions.case_decide(person=people["balai-humas"], case_id=first.pk, outcome="publish")
+    case = finish_by_hand(Case.objects.get(pk=first.pk), people["balai-humas"])
+    assert (case.status, case.sop_version_id) == ("published", v1)
+    # A new case runs on v2: after the approval comes the proofreading.
+    people["balai-humas"].organization.refresh_from_db()
+    new = case_actions.case_start(
+        person=people["balai-humas"], sop_id="warta-uji", title="Warta dua"
+    )
+    assert new.sop_version_id == second.version_id
+    assert [s.id for s in definition(Case.objects.get(pk=new.pk).sop_version).steps] == [
+        "draft",
+        "approve",
+        "proofread",
+        "publish",
+    ]
+    case_actions.case_decide(person=people["balai-humas"], case_id=new.pk, outcome="done")
+    case = case_actions.case_decide(person=people["balai-kepala"], case_id=new.pk, outcome="ya")
+    assert case.current_step == "proofread"
+    history = list(SopInstall.objects.filter(org_sop__organization=balai).order_by("pk"))
+    assert [(i.source, i.file_name, i.installed_by) for i in history] == [
+        ("upload", "v1.yaml", operator),
+        ("upload", "v2.yaml", operator),
+    ]
+    assert AuditEvent.objects.filter(kind="sop_installed").count() == 2
+
+
+def test_what_changed_between_two_versions():
+    changes = compare(load_text(NEWSROOM), load_text(NEWSROOM_V2))
+    assert [(c.id, c.status) for c in changes.steps] == [
+        ("proofread", ADDED),
+        ("publish", CHANGED),
+    ]
+    assert [(f.field, f.old, f.new) for f in changes.steps[1].fields] == [("no", "3", "4")]
+    assert [(c.id, [(f.old, f.new) for f in c.fields]) for c in changes.lanes] == [
+        ("kepala", [("Kepala Balai", "Kepala Balai Uji")])
+    ]
+    assert [(t.step, t.old, t.new) for t in changes.times] == [("draft", "1 hari", "2 hari")]
+    assert [(c.id, c.fields[0].new) for c in changes.outcomes] == [("approve / ya", "proofread")]
+    assert [(f.field, f.new) for f in changes.identity] == [("revision", "1")]
+    assert compare(load_text(NEWSROOM), load_text(NEWSROOM)).empty
+    # Removed in the other direction, and a step moved in the form's order.
+    back = compare(load_text(NEWSROOM_V2), load_text(NEWSROOM))
+    assert ("proofread", "removed") in [(c.id, c.status) for c in back.steps]
