@@ -3,8 +3,11 @@
 A case finishes on the version it started with; a new case starts on the version the
 institution runs now."""
 
+import io
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
 
 from siaran.audit.models import AuditEvent
 from siaran.cases import actions as case_actions
@@ -211,3 +214,80 @@ def test_what_changed_between_two_versions():
     # Removed in the other direction, and a step moved in the form's order.
     back = compare(load_text(NEWSROOM_V2), load_text(NEWSROOM))
     assert ("proofread", "removed") in [(c.id, c.status) for c in back.steps]
+
+
+# -- the commands -------------------------------------------------------------------------
+
+
+def run(*args):
+    """`siaran ARGS` in this process: (exit status, what it printed)."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command(*args, stdout=out, stderr=err)
+    except CommandError as error:  # what a real process prints on stderr, with exit 1
+        return 1, f"{out.getvalue()}{err.getvalue()}{error}"
+    except SystemExit as error:
+        return error.code, out.getvalue() + err.getvalue()
+    return 0, out.getvalue() + err.getvalue()
+
+
+def test_org_create_and_list(db):
+    status, out = run(
+        "org", "create", "balai-uji", "--name", "Balai Uji Siaran", "--short-name", "BUS",
+        "--time-zone", "Asia/Makassar", "--unit", "Humas", "--unit", "Tata Usaha", "--lang", "en",
+    )  # fmt: skip
+    assert status == 0, out
+    assert out.startswith("balai-uji: created (Balai Uji Siaran,")
+    balai = Organization.objects.get(slug="balai-uji")
+    assert balai.time_zone == "Asia/Makassar" and balai.units.count() == 2
+    assert balai.holidays.exists()
+    assert run("org", "list") == (0, "balai-uji\tBalai Uji Siaran\t\n")
+    status, out = run("org", "create", "balai-uji", "--name", "Lagi", "--lang", "en")
+    assert (status, out) == (1, "Another institution has this short address.")
+    status, out = run("org", "create", "b2", "--name", "B", "--time-zone", "Mars/Olympus")
+    assert (status, out) == (1, "'Mars/Olympus' bukan zona waktu.")
+
+
+def test_sop_install_from_a_file_and_shipped(balai, tmp_path):
+    bad, good = tmp_path / "bad.yaml", tmp_path / "warta.yaml"
+    bad.write_text(BAD, encoding="utf-8")
+    good.write_text(NEWSROOM, encoding="utf-8")
+    status, out = run("sop", "install", str(bad), "--org", "balai-uji", "--lang", "en")
+    assert status == 1
+    lines = out.splitlines()
+    assert f"{bad}:26: steps[1].lane: 'bos' is not a lane of this SOP" in lines
+    assert any(line.startswith(f"{bad}:") and "'sejam' is not a time" in line for line in lines)
+    assert lines[-1] == "Nothing was installed."
+    assert not OrgSop.objects.filter(organization=balai).exists()
+    status, out = run("sop", "install", str(good), "--org", "balai-uji", "--lang", "en")
+    assert status == 0, out
+    assert out.startswith("balai-uji runs warta-uji from now on (version ")
+    assert OrgSop.objects.get(organization=balai).version.text == NEWSROOM
+    assert run("sop", "install", "--shipped", "rspon-medsos", "--org", "balai-uji")[0] == 0
+    assert run("sop", "install", str(good), "--org", "nope", "--lang", "en") == (
+        1,
+        "No institution has the short address 'nope'.",
+    )
+    assert run("sop", "install", str(good), "--org", "balai-uji", "--lang", "en") == (
+        1,
+        "The institution already runs exactly this version of the SOP.",
+    )
+    assert run("sop", "install", "--org", "balai-uji", "--lang", "en")[0] == 1
+    status, out = run("sop", "install", str(tmp_path / "none.yaml"), "--org", "balai-uji")
+    assert status == 1 and "none.yaml:1: " in out
+
+
+def test_a_real_process_exits_1_with_a_sentence_and_no_traceback(tmp_path):
+    from tests.test_commands import siaran
+
+    data = tmp_path / "data"
+    assert siaran("migrate", "--noinput", env={"DATABASE_URL": ""}, tmp_data=data).returncode == 0
+    result = siaran(
+        "org", "create", "x y", "--name", "X", "--lang", "en",
+        env={"DATABASE_URL": ""}, tmp_data=data,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "The short address may hold only letters, digits, hyphens and underscores." in (
+        result.stderr
+    )

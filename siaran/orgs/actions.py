@@ -476,8 +476,8 @@ def sop_install(
     from siaran.sop.load import check_text
 
     operator_name = _operator_name(operator)
-    file_name = os.path.basename(file_name or "")[:200]
     if text is not None:
+        # Problems name the file as given, as `siaran sop check` names it.
         sop, problems = check_text(text, file_name or "sop.yaml")
         if problems or sop is None:
             raise SopFileInvalid(problems)
@@ -506,7 +506,7 @@ def sop_install(
             org_sop=org_sop,
             version=version,
             source=source,
-            file_name=file_name if source == "upload" else "",
+            file_name=os.path.basename(file_name or "")[:200] if source == "upload" else "",
             installed_by=operator,
             installed_at=timezone.now(),
         )
