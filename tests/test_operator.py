@@ -4,10 +4,15 @@ A case finishes on the version it started with; a new case starts on the version
 institution runs now."""
 
 import io
+import re
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import translation
 
 from siaran.audit.models import AuditEvent
 from siaran.cases import actions as case_actions
@@ -30,6 +35,13 @@ def _fresh_versions_table():
     """Each process keeps the institutions' installed versions by institution id and
     counter; a rolled-back test may leave the next one the same id and counter."""
     sops._installed.clear()
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The actions' refusals read in English here; the pages speak Indonesian by default."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -291,3 +303,111 @@ def test_a_real_process_exits_1_with_a_sentence_and_no_traceback(tmp_path):
     assert "The short address may hold only letters, digits, hyphens and underscores." in (
         result.stderr
     )
+
+
+# -- the pages ----------------------------------------------------------------------------
+
+
+def test_the_operator_pages_are_for_the_operator_only(client, demo):
+    client.force_login(demo["rspon-admin"].user)
+    for name, args in [
+        ("orgs:operator", []),
+        ("orgs:operator-new", []),
+        ("orgs:operator-institution", ["rspon"]),
+        ("orgs:operator-sop", ["rspon", "rspon-medsos"]),
+    ]:
+        assert client.get(reverse(name, args=args)).status_code == 403
+    client.logout()
+    response = client.get(reverse("orgs:operator"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_operator_creates_an_institution_and_uploads_its_sop(client, operator, demo):
+    client.force_login(operator)
+    page = client.get(reverse("orgs:operator")).content.decode()
+    assert "Rumah Sakit Pusat Otak Nasional" in page and reverse("orgs:operator-new") in page
+    assert 'href="/operator/"' in client.get(reverse("orgs:operator-new")).content.decode()
+    form = {
+        "slug": "balai-uji",
+        "name": "Balai Uji Siaran",
+        "short_name": "BUS",
+        "parent": "Kementerian Uji",
+        "time_zone": "Asia/Nowhere",
+        "units": "Humas\r\nTata Usaha\r\n",
+    }
+    response = client.post(reverse("orgs:operator-new"), form)
+    assert response.status_code == 422 and not Organization.objects.filter(slug="balai-uji")
+    assert "&#x27;Asia/Nowhere&#x27; bukan zona waktu" in response.content.decode()
+    response = client.post(reverse("orgs:operator-new"), {**form, "time_zone": "Asia/Jayapura"})
+    assert response.status_code == 302
+    balai = Organization.objects.get(slug="balai-uji")
+    assert balai.time_zone == "Asia/Jayapura" and balai.units.count() == 2
+    url = reverse("orgs:operator-institution", args=["balai-uji"])
+    page = client.get(url).content.decode()
+    assert 'id="first-administrator"' in page and 'for="id_sop_file"' in page
+    # A file with mistakes: each by file, line and field; nothing saved.
+    bad = SimpleUploadedFile("warta.yaml", BAD.encode(), content_type="application/yaml")
+    response = client.post(url, {"sop_file": bad})
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "<td>warta.yaml</td><td>26</td><td><code>steps[1].lane</code></td>" in page
+    assert "bukan lajur pada SOP ini" in page and "sejam" in page
+    assert not OrgSop.objects.filter(organization=balai).exists()
+    response = client.post(url, {"sop_file": SimpleUploadedFile("w.yaml", b"\xff\xfe")})
+    assert response.status_code == 422 and "UTF-8" in response.content.decode()
+    good = SimpleUploadedFile("warta.yaml", NEWSROOM.encode(), content_type="application/yaml")
+    assert client.post(url, {"sop_file": good}).status_code == 302
+    assert client.post(url, {"shipped": "poltekkes-jkt2-publikasi"}).status_code == 302
+    page = client.get(url).content.decode()
+    assert "Publikasi Warta Instansi Uji" in page and "[warta-uji]" in page
+    assert "[poltekkes-jkt2-publikasi]" in page
+    # The institution edited: another name, a unit more.
+    response = client.post(
+        reverse("orgs:operator-edit", args=["balai-uji"]),
+        {"name": "Balai Uji", "time_zone": "Asia/Jakarta", "units": "Humas\nTata Usaha\nTU 2"},
+    )
+    assert response.status_code == 302
+    balai.refresh_from_db()
+    assert (balai.name, balai.units.count()) == ("Balai Uji", 3)
+
+
+def test_the_versions_page_lists_versions_and_what_changed(client, operator, balai):
+    actions.sop_install(operator=operator, organization=balai, text=NEWSROOM, file_name="v1.yaml")
+    people = staff(balai)
+    balai.refresh_from_db()
+    case_actions.case_start(person=people["balai-humas"], sop_id="warta-uji", title="Satu")
+    actions.sop_install(
+        operator=operator, organization=balai, text=NEWSROOM_V2, file_name="v2.yaml"
+    )
+    client.force_login(operator)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.get(reverse("orgs:operator-sop", args=["balai-uji", "warta-uji"]))
+    page = response.content.decode()
+    assert response.status_code == 200
+    versions = re.findall(r'<tr id="version-(\d)">(.*?)</tr>', page, re.S)
+    assert [number for number, _row in versions] == ["2", "1"]
+    assert "v2.yaml" in versions[0][1] and "runs now" in versions[0][1]
+    assert "v1.yaml" in versions[1][1] and "<td>1</td><td>1</td>" in versions[1][1]
+    assert "operator" in versions[1][1]
+    changes = page[page.index('id="changes"') :]
+    assert "Memeriksa ejaan" in changes[: changes.index('id="changes-lanes"')]
+    assert "<del>Kepala Balai</del> &rarr; <ins>Kepala Balai Uji</ins>" in changes
+    assert "<del>1 hari</del> &rarr; <ins>2 hari</ins>" in changes
+    assert "<del>publish</del> &rarr; <ins>proofread</ins>" in changes
+    # Each version's form, as a page and as a PDF.
+    v1, v2 = (i.version_id for i in SopInstall.objects.order_by("pk"))
+    args = ["balai-uji", "warta-uji"]
+    page = client.get(reverse("orgs:operator-version", args=[*args, v1])).content.decode()
+    assert "Menyusun naskah warta" in page and "Memeriksa ejaan" not in page
+    page = client.get(reverse("orgs:operator-version", args=[*args, v2])).content.decode()
+    assert "Memeriksa ejaan" in page
+    response = client.get(reverse("orgs:operator-version-pdf", args=[*args, v1]))
+    assert (
+        response.content.startswith(b"%PDF")
+        and "sop-warta-uji-v1" in response["Content-Disposition"]
+    )
+    # Comparing the other way shows the step removed; a version of another SOP is no one's.
+    response = client.get(reverse("orgs:operator-sop", args=args), {"old": v2, "new": v1})
+    assert "Memeriksa ejaan" in response.content.decode()
+    other = SopVersion.objects.create(sop_id="x", sha256="0" * 64, text="x")
+    assert client.get(reverse("orgs:operator-version", args=[*args, other.pk])).status_code == 404

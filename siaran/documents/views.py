@@ -18,12 +18,18 @@ def sop_document(request, sop_id: str, extension: str):
     sop = sops.find(sop_id)
     if sop is None:
         raise Http404
+    return sop_file(sop, extension)
+
+
+def sop_file(sop, extension: str, suffix: str = "") -> HttpResponse:
+    """The SOP form (a shipped one, or a version an institution installed) as a PDF or an
+    HTML file; `suffix` tells versions apart in the file's name."""
     language = get_language() or "id"
     if extension == "pdf":
         response = HttpResponse(render_pdf(sop, language), content_type="application/pdf")
     else:
         response = HttpResponse(render_html(sop, language), content_type="text/html; charset=utf-8")
-    name = document_filename(sop.id, language, extension)
+    name = document_filename(sop.id + suffix, language, extension)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

@@ -411,7 +411,8 @@ def organization_create(
         ) from None
     if len(slug) > Organization._meta.get_field("slug").max_length:
         raise OrgError(_("The short address is too long: at most 50 characters."))
-    if Organization.objects.filter(slug=slug).exists():
+    # "new" is the address of the operator's page that creates one.
+    if slug == "new" or Organization.objects.filter(slug=slug).exists():
         raise OrgError(_("Another institution has this short address."))
     fields = _institution_fields(name, short_name, parent, time_zone)
     units = _unit_names(units)
