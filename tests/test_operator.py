@@ -411,3 +411,20 @@ def test_the_versions_page_lists_versions_and_what_changed(client, operator, bal
     assert "Memeriksa ejaan" in response.content.decode()
     other = SopVersion.objects.create(sop_id="x", sha256="0" * 64, text="x")
     assert client.get(reverse("orgs:operator-version", args=[*args, other.pk])).status_code == 404
+
+
+def test_the_institutions_people_read_its_own_sop_and_no_one_else_does(
+    client, operator, balai, demo
+):
+    actions.sop_install(operator=operator, organization=balai, text=NEWSROOM, file_name="w.yaml")
+    people = staff(balai)
+    client.force_login(people["balai-humas"].user)
+    assert "Publikasi Warta Instansi Uji" in client.get(reverse("core:home")).content.decode()
+    page = client.get(reverse("core:sop-detail", args=["warta-uji"])).content.decode()
+    assert "Menyusun naskah warta" in page
+    assert client.get(reverse("documents:sop-pdf", args=["warta-uji"])).status_code == 200
+    client.force_login(demo["rspon-admin"].user)
+    assert "Publikasi Warta Instansi Uji" not in client.get(reverse("core:home")).content.decode()
+    assert client.get(reverse("core:sop-detail", args=["warta-uji"])).status_code == 404
+    client.logout()
+    assert client.get(reverse("documents:sop-pdf", args=["warta-uji"])).status_code == 404

@@ -11,11 +11,25 @@ from .templatetags.siaran import has_inferences
 
 
 def home(request):
-    return render(request, "core/home.html", {"sops": sops.available()})
+    listed = {sop.id: sop for sop in sops.available()}
+    person = getattr(request.user, "person", None)
+    if person is not None:  # the reader's institution's SOPs, as it runs them now
+        listed.update({sop.id: sop for sop in sops.run_by(person.organization)})
+    shown = sorted(listed.values(), key=lambda sop: (sop.institution, sop.name))
+    return render(request, "core/home.html", {"sops": shown})
+
+
+def readable(request, sop_id: str) -> Sop | None:
+    """The SOP of this id as the reader's institution runs it now (its own uploaded
+    version, which only its people see), or else the shipped one."""
+    person = getattr(request.user, "person", None)
+    if person is not None:
+        return sops.running(person.organization, sop_id)
+    return sops.find(sop_id)
 
 
 def sop_detail(request, sop_id: str):
-    sop = sops.find(sop_id)
+    sop = readable(request, sop_id)
     if sop is None:
         raise Http404
     return sop_page(
