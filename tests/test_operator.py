@@ -256,6 +256,7 @@ def test_org_create_and_list(db):
     assert run("org", "list") == (0, "balai-uji\tBalai Uji Siaran\t\n")
     status, out = run("org", "create", "balai-uji", "--name", "Lagi", "--lang", "en")
     assert (status, out) == (1, "Another institution has this short address.")
+    assert run("org", "create", "b2", "--lang", "en") == (1, "Give the institution its name.")
     status, out = run("org", "create", "b2", "--name", "B", "--time-zone", "Mars/Olympus")
     assert (status, out) == (1, "'Mars/Olympus' bukan zona waktu.")
 
@@ -285,6 +286,10 @@ def test_sop_install_from_a_file_and_shipped(balai, tmp_path):
         "The institution already runs exactly this version of the SOP.",
     )
     assert run("sop", "install", "--org", "balai-uji", "--lang", "en")[0] == 1
+    assert run("sop", "install", str(good), "--lang", "en") == (
+        1,
+        "Name the institution with --org SLUG.",
+    )
     status, out = run("sop", "install", str(tmp_path / "none.yaml"), "--org", "balai-uji")
     assert status == 1 and "none.yaml:1: " in out
 

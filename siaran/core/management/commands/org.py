@@ -21,7 +21,8 @@ class Command(BaseCommand):
             "create", help="a new institution, with the working calendar and national holidays"
         )
         create.add_argument("slug", metavar="SLUG", help="its short address, e.g. balai-uji")
-        create.add_argument("--name", required=True, metavar="NAME")
+        # Not required by argparse: a missing name is told in a sentence, exit status 1.
+        create.add_argument("--name", default="", metavar="NAME")
         create.add_argument("--short-name", default="", metavar="NAME")
         create.add_argument("--parent", default="", metavar="NAME", help="ministry or directorate")
         create.add_argument("--time-zone", default="Asia/Jakarta", metavar="ZONE")

@@ -53,7 +53,7 @@ class Command(BaseCommand):
         )
         install.add_argument("file", nargs="?", metavar="FILE")
         install.add_argument("--shipped", default="", metavar="ID")
-        install.add_argument("--org", required=True, metavar="SLUG")
+        install.add_argument("--org", default="", metavar="SLUG")
         install.add_argument("--lang", choices=["id", "en"], default="id")
 
     def handle(self, *args, action, lang, **options):
@@ -130,6 +130,8 @@ class Command(BaseCommand):
     def install(self, file: str | None, shipped: str, slug: str) -> None:
         if bool(file) == bool(shipped):
             raise CommandError(_("Name an SOP file, or a shipped SOP with --shipped ID."))
+        if not slug:
+            raise CommandError(_("Name the institution with --org SLUG."))
         organization = Organization.objects.filter(slug=slug).first()
         if organization is None:
             raise CommandError(
