@@ -206,8 +206,7 @@ def token_revoke_one(request, token_id: RowId):
 @api.get("/sops", response={200: list[SopDocument], **ERRORS}, tags=["sops"])
 def sop_list(request):
     """The SOPs my institution runs."""
-    ids = request.person.organization.sops.filter(active=True).values_list("sop_id", flat=True)
-    return [sop_as_json(sop) for sop_id in ids if (sop := sops.find(sop_id))]
+    return [sop_as_json(sop) for sop in sops.run_by(request.person.organization)]
 
 
 @api.get("/cases", response={200: list[CaseSummary], **ERRORS}, tags=["cases"])

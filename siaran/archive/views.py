@@ -85,7 +85,6 @@ def search(request: HttpRequest):
         messages.error(request, _("Write the date as YYYY-MM-DD."))
     page = Paginator(archive_search(person, query), ARCHIVE_PAGE).get_page(get.get("page"))
     organization = person.organization
-    run = organization.sops.values_list("sop_id", flat=True)
     params = get.copy()
     params.pop("page", None)
     return render(
@@ -95,7 +94,7 @@ def search(request: HttpRequest):
             "query": query,
             "page": page,
             "params": params.urlencode(),
-            "sops": [sop for sop_id in run if (sop := sops.find(sop_id))],
+            "sops": sops.run_by(organization),
             "platforms": PLATFORMS,
             "statuses": STATUSES,
             "units": organization.units.order_by("name"),

@@ -180,13 +180,18 @@ def case_start(
     now = now or timezone.now()
     title = _checked_title(title, _("Give the case a title."))
     description = _checked_text(description or "")
-    if not OrgSop.objects.filter(
-        organization_id=person.organization_id, sop_id=sop_id, active=True
-    ).exists():
+    # The version the institution runs now, in the same statement as the check that it
+    # runs the SOP at all.
+    running = (
+        OrgSop.objects.filter(organization_id=person.organization_id, sop_id=sop_id, active=True)
+        .values_list("version_id", "version__sha256")
+        .first()
+    )
+    if running is None:
         raise ActionError(
             ActionError.NOT_FOUND, "unknown_sop", _("Your institution does not run this SOP.")
         )
-    version = _pin(sop_id)
+    version = _pin(sop_id, *running)
     if version is None:
         raise ActionError(ActionError.NOT_FOUND, "unknown_sop", _("This SOP is not available."))
     sop = definition(version)
@@ -796,9 +801,13 @@ def _load_case_sql(seats: str) -> str:
     )
 
 
-def _pin(sop_id: str) -> SopVersion | None:
-    """The stored version of the SOP as the deployment has it now, stored if new: a case
-    runs on it to the end, whatever later becomes of the SOP's file."""
+def _pin(sop_id: str, version_id: int | None, sha256: str | None) -> SopVersion | None:
+    """The stored version a new case of the SOP runs on to the end, whatever later becomes
+    of the SOP: the one the institution installed (`version_id`), or else the file of the
+    deployment as it is now, stored if new."""
+    if version_id is not None:
+        # Only what `definition` and the case's row need: no second statement.
+        return SopVersion(pk=version_id, sop_id=sop_id, sha256=sha256)
     text = sops.catalog().texts.get(sop_id)
     if text is None:
         return None

@@ -9,6 +9,7 @@ from siaran.sop.load import load_text
 from siaran.sop.model import Sop
 
 _parsed: dict[str, Sop] = {}  # sha256 -> definition; a version's text never changes
+_digests: dict[int, str] = {}  # version id -> sha256; a stored version never changes either
 
 
 def definition(version: SopVersion) -> Sop:
@@ -22,4 +23,15 @@ def definition_of(sha256: str, version_id: int) -> Sop:
         version = SopVersion.objects.get(pk=version_id, sha256=sha256)
         # A stored version was valid when pinned; the loader is the one way to read it.
         sop = _parsed[sha256] = load_text(version.text, f"{version.sop_id} (pinned)")
+    _digests[version_id] = sha256
     return sop
+
+
+def definition_by_id(version_id: int) -> Sop:
+    """The definition of a stored version by its id alone: where a row carries only the
+    case's `sop_version_id` (the inbox, a notification), read from the database once per
+    process and version."""
+    sha256 = _digests.get(version_id)
+    if sha256 is None:
+        sha256 = SopVersion.objects.values_list("sha256", flat=True).get(pk=version_id)
+    return definition_of(sha256, version_id)

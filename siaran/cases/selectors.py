@@ -26,7 +26,9 @@ def visible_cases(person: Person, seats: set[tuple[str, str]] | None = None) -> 
     if person.is_admin:
         return own
     seats = seats_of(person) if seats is None else seats
-    working_sops = [sop_id for sop_id, lane_id in seats if _works_past_the_start(sop_id, lane_id)]
+    working_sops = [
+        sop_id for sop_id, lane_id in seats if _works_past_the_start(person, sop_id, lane_id)
+    ]
     mine = Q(created_by=person) | Q(sop_id__in=working_sops)
     if person.unit_id:
         mine |= Q(requesting_unit_id=person.unit_id)
@@ -41,11 +43,11 @@ def can_see(person: Person, case: Case, lanes) -> bool:
         return True
     if person.unit_id and case.requesting_unit_id == person.unit_id:
         return True
-    return any(_works_past_the_start(case.sop_id, lane) for lane in lanes)
+    return any(_works_past_the_start(person, case.sop_id, lane) for lane in lanes)
 
 
-def _works_past_the_start(sop_id: str, lane_id: str) -> bool:
-    sop = sops.find(sop_id)
+def _works_past_the_start(person: Person, sop_id: str, lane_id: str) -> bool:
+    sop = sops.running(person.organization, sop_id)
     return sop is not None and any(
         step.lane == lane_id for step in sop.steps if step.id != sop.first_step.id
     )
@@ -122,7 +124,14 @@ def _in_model_order(*attnames: str) -> tuple[str, ...]:
 
 # What a task carries in the inbox, and for the API (attnames, which are also columns).
 _TASK_FIELDS = _in_model_order(
-    "id", "title", "sop_id", "current_step", "current_round", "current_due", "claimed_by_id"
+    "id",
+    "title",
+    "sop_id",
+    "sop_version_id",
+    "current_step",
+    "current_round",
+    "current_due",
+    "claimed_by_id",
 )
 _TASK_DETAIL_FIELDS = _in_model_order(
     *_TASK_FIELDS, "current_lane", "current_since", "lock_version"

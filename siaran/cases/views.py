@@ -30,7 +30,7 @@ from siaran.sop.engine import CaseState
 
 from . import actions
 from .actions import ActionError
-from .definitions import definition
+from .definitions import definition, definition_by_id
 from .diff import version_diff
 from .downloads import ATTACHMENT, download, stored_file_headers
 from .selectors import open_tasks, seats_of, started_by, visible_cases
@@ -55,12 +55,14 @@ def inbox(request: HttpRequest):
     )
     more = len(tasks) > INBOX_PAGE
     tasks = tasks[:INBOX_PAGE]
-    activities = {}  # (SOP, step) -> its activity: many tasks wait at the same few steps
+    activities = {}  # (version, step) -> its activity: many tasks wait at the same few steps
     for task in tasks:
-        key = (task.sop_id, task.current_step)
+        key = (task.sop_version_id, task.current_step)
         if key not in activities:
-            sop = sops.find(task.sop_id)
-            activities[key] = localized(sop.step(task.current_step), "activity") if sop else ""
+            # The case's own version: one running on an earlier one may wait at a step
+            # the institution's current version renamed or dropped.
+            sop = definition_by_id(task.sop_version_id)
+            activities[key] = localized(sop.step(task.current_step), "activity")
         task.activity = activities[key]
         task.overdue = task.current_due < now
     mine = [t for t in tasks if t.claimed_by_id in (None, person.pk)]
@@ -149,7 +151,7 @@ def _task_rows(tasks: list) -> str:
 def _startable_sops(person: Person, seats: set[tuple[str, str]] | None = None):
     """The SOPs whose first lane `person` sits in: the ones they may start a case of."""
     seats = seats_of(person) if seats is None else seats
-    found = (sops.find(sop_id) for sop_id, _lane in seats)
+    found = (sops.running(person.organization, sop_id) for sop_id, _lane in seats)
     return sorted(
         {sop.id: sop for sop in found if sop and (sop.id, sop.first_step.lane) in seats}.values(),
         key=lambda sop: sop.name,

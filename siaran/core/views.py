@@ -1,23 +1,60 @@
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from siaran.documents.sop_document import flowchart_context
+from siaran.sop.model import Sop
 
 from . import sops
 from .templatetags.siaran import has_inferences
 
 
 def home(request):
-    return render(request, "core/home.html", {"sops": sops.available()})
+    listed = {sop.id: sop for sop in sops.available()}
+    person = getattr(request.user, "person", None)
+    if person is not None:  # the reader's institution's SOPs, as it runs them now
+        listed.update({sop.id: sop for sop in sops.run_by(person.organization)})
+    shown = sorted(listed.values(), key=lambda sop: (sop.institution, sop.name))
+    return render(request, "core/home.html", {"sops": shown})
+
+
+def readable(request, sop_id: str) -> Sop | None:
+    """The SOP of this id as the reader's institution runs it now (its own uploaded
+    version, which only its people see), or else the shipped one."""
+    person = getattr(request.user, "person", None)
+    if person is not None:
+        return sops.running(person.organization, sop_id)
+    return sops.find(sop_id)
 
 
 def sop_detail(request, sop_id: str):
-    sop = sops.find(sop_id)
+    sop = readable(request, sop_id)
     if sop is None:
         raise Http404
-    context = {"sop": sop, "flow": flowchart_context(sop), "has_inferences": has_inferences(sop)}
+    return sop_page(
+        request,
+        sop,
+        back_url=reverse("core:home"),
+        back_label=_("All SOPs"),
+        pdf_url=reverse("documents:sop-pdf", args=[sop.id]),
+        html_url=reverse("documents:sop-html", args=[sop.id]),
+    )
+
+
+def sop_page(request, sop: Sop, *, back_url, back_label, pdf_url, html_url, version_note=""):
+    """The SOP form as a page: a shipped SOP's, or one version an institution installed."""
+    context = {
+        "sop": sop,
+        "flow": flowchart_context(sop),
+        "has_inferences": has_inferences(sop),
+        "back_url": back_url,
+        "back_label": back_label,
+        "pdf_url": pdf_url,
+        "html_url": html_url,
+        "version_note": version_note,
+    }
     return render(request, "core/sop_detail.html", context)
 
 

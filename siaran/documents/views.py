@@ -6,7 +6,7 @@ from django.utils.translation import get_language
 
 from siaran.cases.actions import ActionError
 from siaran.cases.downloads import APPROVAL_SHEET, download
-from siaran.core import sops
+from siaran.core.views import readable
 
 from .actions import approval_sheet_for, normalize_code
 from .sop_document import render_html, render_pdf
@@ -15,15 +15,21 @@ from .verification import verify
 
 def sop_document(request, sop_id: str, extension: str):
     """The SOP form as a file to keep or print, in the reader's language."""
-    sop = sops.find(sop_id)
+    sop = readable(request, sop_id)
     if sop is None:
         raise Http404
+    return sop_file(sop, extension)
+
+
+def sop_file(sop, extension: str, suffix: str = "") -> HttpResponse:
+    """The SOP form (a shipped one, or a version an institution installed) as a PDF or an
+    HTML file; `suffix` tells versions apart in the file's name."""
     language = get_language() or "id"
     if extension == "pdf":
         response = HttpResponse(render_pdf(sop, language), content_type="application/pdf")
     else:
         response = HttpResponse(render_html(sop, language), content_type="text/html; charset=utf-8")
-    name = document_filename(sop.id, language, extension)
+    name = document_filename(sop.id + suffix, language, extension)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import validate_email, validate_slug
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from siaran.audit.actions import anchor_first, record
@@ -25,6 +28,8 @@ from .models import (
     Organization,
     OrgSop,
     Person,
+    SopInstall,
+    SopVersion,
     Unit,
 )
 
@@ -156,7 +161,7 @@ def lanes_set(*, admin: Person, sop_id: str, seats: set[tuple[int, str]]) -> Non
 
     _require_admin(admin)
     org_sop = OrgSop.objects.filter(organization_id=admin.organization_id, sop_id=sop_id).first()
-    sop = sops.find(sop_id)
+    sop = sops.running(admin.organization, sop_id)
     if org_sop is None or sop is None:
         raise OrgError(_("Your institution does not run this SOP."))
     lane_ids = {lane.id for lane in sop.lanes}
@@ -350,7 +355,7 @@ def escalation_lane_set(*, admin: Person, sop_id: str, lane_id: str) -> OrgSop:
 
     _require_admin(admin)
     org_sop = OrgSop.objects.filter(organization_id=admin.organization_id, sop_id=sop_id).first()
-    sop = sops.find(sop_id)
+    sop = sops.running(admin.organization, sop_id)
     if org_sop is None or sop is None:
         raise OrgError(_("Your institution does not run this SOP."))
     if lane_id and lane_id not in {lane.id for lane in sop.lanes}:
@@ -397,3 +402,182 @@ def _checked_email(email: str) -> str:
 def _require_admin(person: Person) -> None:
     if not person.is_admin:
         raise OrgError(_("Only an administrator of your institution can do this."))
+
+
+# -- the operator of the install: institutions and the SOPs they run ----------------------
+
+
+class SopFileInvalid(OrgError):
+    """An SOP file with problems: nothing was saved. `problems` as `siaran sop check`
+    names them (file, line, field, message)."""
+
+    def __init__(self, problems: list) -> None:
+        super().__init__(_("The SOP file has problems; nothing was saved."))
+        self.problems = problems
+
+
+def organization_create(
+    *,
+    operator,
+    slug: str,
+    name: str,
+    short_name: str = "",
+    parent: str = "",
+    time_zone: str = "Asia/Jakarta",
+    units: list[str] | tuple[str, ...] = (),
+) -> Organization:
+    """A new institution, with the working calendar's defaults and the national holidays
+    Siaran ships, as every institution gets them. `operator`: the install's superuser,
+    or None for the command line."""
+    operator_name = _operator_name(operator)
+    slug = (slug or "").strip()
+    try:
+        validate_slug(slug)
+    except ValidationError:
+        raise OrgError(
+            _("The short address may hold only letters, digits, hyphens and underscores.")
+        ) from None
+    if len(slug) > Organization._meta.get_field("slug").max_length:
+        raise OrgError(_("The short address is too long: at most 50 characters."))
+    # "new" is the address of the operator's page that creates one.
+    if slug == "new" or Organization.objects.filter(slug=slug).exists():
+        raise OrgError(_("Another institution has this short address."))
+    fields = _institution_fields(name, short_name, parent, time_zone)
+    units = _unit_names(units)
+    with transaction.atomic():
+        organization = Organization.objects.create(slug=slug, **fields)
+        Unit.objects.bulk_create(Unit(organization=organization, name=u) for u in units)
+        holidays_seed(organization=organization)
+        data = {"slug": slug, **fields, "units": units}
+        record("institution_created", organization=organization, username=operator_name, data=data)
+    return organization
+
+
+def organization_update(
+    *,
+    operator,
+    organization: Organization,
+    name: str,
+    short_name: str = "",
+    parent: str = "",
+    time_zone: str = "Asia/Jakarta",
+    units: list[str] | tuple[str, ...] = (),
+) -> Organization:
+    """Change an institution's names, time zone and units. A unit left out is removed,
+    unless people or cases still name it: then nothing changes."""
+    operator_name = _operator_name(operator)
+    fields = _institution_fields(name, short_name, parent, time_zone)
+    units = _unit_names(units)
+    dropped = organization.units.exclude(name__in=units)
+    in_use = dropped.filter(Q(person__isnull=False) | Q(case__isnull=False)).distinct()
+    if in_use:
+        raise OrgError(
+            _("These units still have people or cases, so they stay: %(units)s.")
+            % {"units": ", ".join(sorted(u.name for u in in_use))}
+        )
+    with transaction.atomic():
+        Organization.objects.filter(pk=organization.pk).update(**fields)
+        removed = sorted(dropped.values_list("name", flat=True))
+        dropped.delete()
+        have = set(organization.units.values_list("name", flat=True))
+        Unit.objects.bulk_create(
+            Unit(organization=organization, name=u) for u in units if u not in have
+        )
+        data = {**fields, "units": units, "units_removed": removed}
+        record("institution_saved", organization=organization, username=operator_name, data=data)
+    organization.refresh_from_db()
+    return organization
+
+
+def sop_install(
+    *,
+    operator,
+    organization: Organization,
+    shipped: str = "",
+    text: str | None = None,
+    file_name: str = "",
+):
+    """The institution runs an SOP from now on: a shipped one (`shipped`, its id), or the
+    `text` of an SOP file. New cases start on this version; running cases finish on the
+    version they started with. A file with problems raises SopFileInvalid and saves
+    nothing. Returns the SopInstall."""
+    from siaran.core import sops
+    from siaran.sop.load import check_text
+
+    operator_name = _operator_name(operator)
+    if text is not None:
+        # Problems name the file as given, as `siaran sop check` names it.
+        sop, problems = check_text(text, file_name or "sop.yaml")
+        if problems or sop is None:
+            raise SopFileInvalid(problems)
+        sop_id, source = sop.id, "upload"
+    else:
+        sop_id, source = (shipped or "").strip(), "shipped"
+        text = sops.catalog().texts.get(sop_id)
+        if text is None:
+            raise OrgError(_("No SOP shipped with Siaran has the id %(id)s.") % {"id": sop_id})
+    sha256 = SopVersion.digest(text)
+    org_sop = OrgSop.objects.filter(organization=organization, sop_id=sop_id).first()
+    if org_sop is not None and org_sop.active:
+        runs = org_sop.version.sha256 if org_sop.version else None
+        if (runs or SopVersion.digest(sops.catalog().texts.get(sop_id, ""))) == sha256:
+            raise OrgError(_("The institution already runs exactly this version of the SOP."))
+    with transaction.atomic():
+        version, _created = SopVersion.objects.get_or_create(
+            sha256=sha256, defaults={"sop_id": sop_id, "text": text}
+        )
+        # A shipped SOP follows its file (None); an uploaded one runs the version uploaded.
+        current = version if source == "upload" else None
+        org_sop, _created = OrgSop.objects.update_or_create(
+            organization=organization, sop_id=sop_id, defaults={"version": current, "active": True}
+        )
+        install = SopInstall.objects.create(
+            org_sop=org_sop,
+            version=version,
+            source=source,
+            file_name=os.path.basename(file_name or "")[:200] if source == "upload" else "",
+            installed_by=operator,
+            installed_at=timezone.now(),
+        )
+        Organization.objects.filter(pk=organization.pk).update(sops_version=F("sops_version") + 1)
+        data = {"sop": sop_id, "sha256": sha256, "source": source, "file": install.file_name}
+        record("sop_installed", organization=organization, username=operator_name, data=data)
+    organization.refresh_from_db(fields=["sops_version"])
+    return install
+
+
+def _institution_fields(name: str, short_name: str, parent: str, time_zone: str) -> dict:
+    name, short_name, parent = (" ".join((v or "").split()) for v in (name, short_name, parent))
+    if not name:
+        raise OrgError(_("Give the institution its name."))
+    for value, field in ((name, "name"), (short_name, "short_name"), (parent, "parent")):
+        limit = Organization._meta.get_field(field).max_length
+        if len(value) > limit:
+            raise OrgError(
+                _("%(field)s is too long: at most %(limit)s characters.")
+                % {"field": Organization._meta.get_field(field).verbose_name, "limit": limit}
+            )
+    time_zone = (time_zone or "").strip()
+    if time_zone not in zoneinfo.available_timezones():
+        raise OrgError(_("%(zone)s is not a time zone.") % {"zone": repr(time_zone)})
+    return {"name": name, "short_name": short_name, "parent": parent, "time_zone": time_zone}
+
+
+def _unit_names(units) -> list[str]:
+    names = list(dict.fromkeys(" ".join(u.split()) for u in units if u and u.strip()))
+    limit = Unit._meta.get_field("name").max_length
+    if any(len(u) > limit for u in names):
+        raise OrgError(
+            _("A unit's name is too long: at most %(limit)s characters.") % {"limit": limit}
+        )
+    return names
+
+
+def _operator_name(user) -> str:
+    """Who did it, for the audit trail: a superuser of the site, or None for the command
+    line (whoever runs `siaran` on the server operates the install already)."""
+    if user is None:
+        return "(command line)"
+    if not user.is_superuser:
+        raise OrgError(_("Only the operator of this Siaran can do this."))
+    return user.username

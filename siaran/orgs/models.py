@@ -37,6 +37,10 @@ class Organization(models.Model):
         choices=SECOND_FACTOR_RULES,
         default="nobody",
     )
+    # Bumped whenever the institution starts running another version of an SOP, so that
+    # each process refreshes its table of the institution's running versions
+    # (siaran.core.sops.running) on next use instead of querying on every page.
+    sops_version = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("institution")
@@ -143,6 +147,11 @@ class OrgSop(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sops")
     sop_id = models.CharField(max_length=64)
     active = models.BooleanField(default=True)
+    # The version the institution runs now: new cases start on it. None follows the
+    # shipped file (or the SIARAN_SOP_DIRS file) of this id, as it is at the time.
+    version = models.ForeignKey(
+        SopVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     # Who is told when a step of this SOP is overdue; blank: the supervisor's lane
     # (siaran.notifications.rules.escalation_lane).
     escalation_lane = models.CharField(_("escalation lane"), max_length=64, blank=True)
@@ -154,6 +163,28 @@ class OrgSop(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization} · {self.sop_id}"
+
+
+SOP_SOURCES = [("shipped", _("shipped with Siaran")), ("upload", _("uploaded file"))]
+
+
+class SopInstall(models.Model):
+    """One installation of an SOP version at an institution: who, when, from where.
+
+    The history the operator's page lists and compares; `OrgSop.version` says which one
+    new cases start on."""
+
+    org_sop = models.ForeignKey(OrgSop, on_delete=models.CASCADE, related_name="installs")
+    version = models.ForeignKey(SopVersion, on_delete=models.PROTECT, related_name="installs")
+    source = models.CharField(max_length=10, choices=SOP_SOURCES)
+    file_name = models.CharField(max_length=200, blank=True)
+    installed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    installed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-installed_at", "-pk"]
 
 
 class LaneMember(models.Model):

@@ -53,7 +53,7 @@ def people(request):
 @login_required
 def lanes(request, sop_id: str):
     admin = _admin(request)
-    sop = sops.find(sop_id)
+    sop = sops.running(admin.organization, sop_id)
     org_sop = admin.organization.sops.filter(sop_id=sop_id).first()
     if sop is None or org_sop is None:
         raise PermissionDenied(_("Your institution does not run this SOP."))

@@ -60,11 +60,11 @@ def reportable_sops(person: Person, seats: set[tuple[str, str]] | None = None) -
             )
         )
     seats = seats_of(person) if seats is None else seats
-    return sorted({sop_id for sop_id, lane_id in seats if _reviews_in(sop_id, lane_id)})
+    return sorted({sop_id for sop_id, lane_id in seats if _reviews_in(person, sop_id, lane_id)})
 
 
-def _reviews_in(sop_id: str, lane_id: str) -> bool:
-    sop = sops.find(sop_id)
+def _reviews_in(person: Person, sop_id: str, lane_id: str) -> bool:
+    sop = sops.running(person.organization, sop_id)
     return sop is not None and any(
         step.lane == lane_id and step.kind == "review" for step in sop.steps
     )

@@ -51,7 +51,8 @@ class ReportRequest:
 def _report_request(request: HttpRequest) -> ReportRequest:
     """Who asks, about which SOP and which period; 403 for anyone the reports are not for."""
     person = _person(request)
-    choices = [sop for sop in map(sops.find, selectors.reportable_sops(person)) if sop]
+    running = (sops.running(person.organization, s) for s in selectors.reportable_sops(person))
+    choices = [sop for sop in running if sop]
     if not choices:
         raise PermissionDenied(
             _(

@@ -137,6 +137,11 @@ def read_file(path: str | Path) -> tuple[str | None, list[Problem]]:
         return None, [
             _problem(name, 1, "", gettext_noop("cannot read the file: %(reason)s"), reason=reason)
         ]
+    return decode(data, name)
+
+
+def decode(data: bytes, name: str) -> tuple[str | None, list[Problem]]:
+    """The text of an SOP file's bytes (read from disk or uploaded), or why it is none."""
     if len(data) > MAX_FILE_BYTES:
         return None, [
             _problem(

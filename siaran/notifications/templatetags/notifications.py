@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy
 
-from siaran.core import sops
+from siaran.cases.definitions import definition_by_id
 from siaran.core.templatetags.siaran import lane_name, localized, platform_label
 
 register = template.Library()
@@ -52,8 +52,8 @@ def notification_text(note, zone: str = "") -> str:
     if note.kind == "reminder":
         return gettext('Reminder: "%(step)s" on "%(case)s" is due %(due)s.') % values
     if note.kind == "escalation":
-        sop = sops.find(note.case.sop_id)
-        values["lane"] = lane_name(sop, note.lane_id) if sop else note.lane_id
+        sop = definition_by_id(note.case.sop_version_id)
+        values["lane"] = lane_name(sop, note.lane_id)
         return (
             gettext(
                 'Overdue: "%(step)s" on "%(case)s" (lane %(lane)s) was due %(due)s'
@@ -108,7 +108,7 @@ def notification_subject(note) -> str:
 
 def _step(note) -> str:
     """The step's activity as the SOP writes it, in English where the SOP gives it."""
-    sop = sops.find(note.case.sop_id)
+    sop = definition_by_id(note.case.sop_version_id)
     if sop is not None and note.step_id:
         try:
             return localized(sop.step(note.step_id), "activity")

@@ -1,5 +1,5 @@
-"""`siaran sop list|show|check|render`: the SOPs this deployment runs, a checker for SOP
-files, and the SOP form as a PDF or an HTML page."""
+"""`siaran sop list|show|check|render|install`: the SOPs this deployment runs, a checker
+for SOP files, the SOP form as a PDF or an HTML page, and an SOP given to an institution."""
 
 from __future__ import annotations
 
@@ -16,8 +16,11 @@ from django.utils.translation import gettext as _
 from siaran.core import sops
 from siaran.core.templatetags.siaran import channel_label, has_inferences, localized, step_time
 from siaran.documents.sop_document import render_html, render_pdf
+from siaran.orgs import actions
+from siaran.orgs.actions import OrgError, SopFileInvalid
+from siaran.orgs.models import Organization
 from siaran.sop.export import sop_as_json
-from siaran.sop.load import check_file
+from siaran.sop.load import check_file, read_file
 from siaran.sop.model import Sop
 
 
@@ -27,7 +30,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(
-            dest="action", required=True, metavar="{list,show,check,render}"
+            dest="action", required=True, metavar="{list,show,check,render,install}"
         )
         listing = commands.add_parser("list", help="every available SOP: id, name, institution")
         listing.add_argument("--lang", choices=["id", "en"], default="id")
@@ -43,6 +46,15 @@ class Command(BaseCommand):
         render.add_argument("--format", choices=["pdf", "html"], required=True, dest="format")
         render.add_argument("-o", "--output", required=True, metavar="FILE")
         render.add_argument("--lang", choices=["id", "en"], default="id")
+        install = commands.add_parser(
+            "install",
+            help="an institution runs this SOP file (a new version of an SOP it runs: new "
+            "cases start on it), or a shipped SOP with --shipped ID",
+        )
+        install.add_argument("file", nargs="?", metavar="FILE")
+        install.add_argument("--shipped", default="", metavar="ID")
+        install.add_argument("--org", default="", metavar="SLUG")
+        install.add_argument("--lang", choices=["id", "en"], default="id")
 
     def handle(self, *args, action, lang, **options):
         with translation.override(lang):
@@ -52,6 +64,8 @@ class Command(BaseCommand):
                 self.show(options["sop_id"], as_json=options["json"])
             elif action == "render":
                 self.render(options["sop_id"], options["format"], options["output"], lang)
+            elif action == "install":
+                self.install(options["file"], options["shipped"], options["org"])
             else:
                 self.check(options["files"])
 
@@ -112,6 +126,45 @@ class Command(BaseCommand):
                 % {"failed": failed, "total": len(files)}
             )
             sys.exit(1)
+
+    def install(self, file: str | None, shipped: str, slug: str) -> None:
+        if bool(file) == bool(shipped):
+            raise CommandError(_("Name an SOP file, or a shipped SOP with --shipped ID."))
+        if not slug:
+            raise CommandError(_("Name the institution with --org SLUG."))
+        organization = Organization.objects.filter(slug=slug).first()
+        if organization is None:
+            raise CommandError(
+                _("No institution has the short address %(org)s.") % {"org": repr(slug)}
+            )
+        text = None
+        if file:
+            text, problems = read_file(file)
+            if text is None:
+                self.fail(problems)
+        try:
+            install = actions.sop_install(
+                operator=None,
+                organization=organization,
+                shipped=shipped,
+                text=text,
+                file_name=file or "",
+            )
+        except SopFileInvalid as error:
+            self.fail(error.problems)
+        except OrgError as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(
+            _("%(org)s runs %(id)s from now on (version %(sha)s); running cases keep theirs.")
+            % {"org": slug, "id": install.org_sop.sop_id, "sha": install.version.sha256[:12]}
+        )
+
+    def fail(self, problems) -> None:
+        """Every problem of a file as `sop check` prints it, then exit 1: nothing saved."""
+        for problem in problems:
+            self.stdout.write(problem.render(_))
+        self.stdout.write(_("Nothing was installed."))
+        sys.exit(1)
 
 
 def _date(value) -> str:

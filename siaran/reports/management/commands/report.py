@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from siaran.core import sops
-from siaran.orgs.models import Organization
+from siaran.orgs.models import Organization, OrgSop
 from siaran.reports import selectors
 from siaran.reports.pdf import render_pdf
 from siaran.reports.selectors import PeriodError, parse_period
@@ -62,14 +62,16 @@ class Command(BaseCommand):
             raise CommandError(_("Name the file to write with -o FILE."))
         if not options["sop"]:
             raise CommandError(_("Name the SOP with --sop ID."))
-        sop = sops.find(options["sop"])
-        if sop is None:
+        sop_id = options["sop"]
+        # An SOP an institution uploaded is not in the deployment's catalog.
+        if sops.find(sop_id) is None and not OrgSop.objects.filter(sop_id=sop_id).exists():
             known = ", ".join(s.id for s in sops.available())
             raise CommandError(
                 _("No SOP has the id %(id)s. Known: %(known)s")
-                % {"id": repr(options["sop"]), "known": known}
+                % {"id": repr(sop_id), "known": known}
             )
-        organization = self.organization(sop.id, options["org"])
+        organization = self.organization(sop_id, options["org"])
+        sop = sops.running(organization, sop_id)
         zone = organization.time_zone
         today = timezone.localtime(timezone.now(), ZoneInfo(zone)).date()
         try:
