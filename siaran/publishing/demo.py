@@ -2,7 +2,8 @@
 
 `siaran demo` connects them to the sandboxes at SIARAN_SANDBOX_URL (http://127.0.0.1:8701
 unless set) and `siaran sandbox` (started by `make run`) serves them there, so a
-newcomer's demo publishes end to end with no internet and no real platform. A channel without a sandbox is posted by hand.
+newcomer's demo publishes end to end with no internet and no real platform. A channel
+without a sandbox is posted by hand.
 """
 
 from __future__ import annotations
