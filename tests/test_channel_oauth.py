@@ -10,21 +10,23 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import urllib.parse
 
 import httpx
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import connections
 from django.utils import timezone
 
 from siaran.audit.models import AuditEvent
 from siaran.publishing import actions, oauth, runner
 from siaran.publishing.models import ChannelAccount
 from siaran.publishing.sandbox import SANDBOXES, sandbox_urls
-from siaran.publishing.sandbox.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+from siaran.publishing.sandbox.oauth import SANDBOX_CLIENT_ID
 from siaran.sop.model import PLATFORMS
-from tests.publishing import mp4, publish, rspon_at_upload
+from tests.publishing import mp4, oauth_to_sandbox, publish, rspon_at_upload
 
 OAUTH_CHANNELS = ["instagram", "facebook", "x", "youtube", "tiktok"]
 
@@ -44,15 +46,7 @@ def sandboxes(settings):
     settings.SIARAN_SANDBOX_URL = ""
     settings.SIARAN_OAUTH = {}
     for name in OAUTH_CHANNELS:
-        authorize, token = oauth.PLATFORMS[name].sandbox_paths
-        url = running[name].url
-        settings.SIARAN_OAUTH[name] = {
-            "client_id": SANDBOX_CLIENT_ID,
-            "client_secret": SANDBOX_CLIENT_SECRET,
-            "authorize_url": url + authorize,
-            "token_url": url + token,
-            "api_url": url,
-        }
+        oauth_to_sandbox(settings, name, running[name])
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     yield running
     for sandbox in running.values():
@@ -118,7 +112,7 @@ def test_without_an_app_the_token_is_entered_by_hand(client, admin, settings):
     settings.SIARAN_OAUTH, settings.SIARAN_SANDBOX_URL = {}, ""
     client.force_login(admin.user)
     response = client.post("/institution/channels/tiktok/connect/", follow=True)
-    assert "enter an access token below" in response.content.decode()
+    assert "masukkan token akses di bawah" in response.content.decode()
     assert not ChannelAccount.objects.filter(organization=admin.organization, channel="tiktok")
 
 
@@ -165,7 +159,7 @@ def test_connecting_through_the_platforms_authorization(client, admin, sandboxes
     assert actions.channel_account_check(admin=admin, channel=channel)
     assert AuditEvent.objects.filter(kind="channel_connected").count() == 1
     page = client.get("/institution/channels/").content.decode()
-    assert "renews itself" in page or channel in ("instagram", "facebook")
+    assert "diperbarui otomatis" in page or channel in ("instagram", "facebook")
 
 
 @pytest.mark.django_db
@@ -183,13 +177,13 @@ def test_the_state_is_this_sessions_and_used_once(client, admin, sandboxes, djan
     stranger = Client()
     stranger.force_login(other)
     refused = stranger.get("/institution/channels/oauth/return/", back_query, follow=True)
-    assert "was not started here" in refused.content.decode()
+    assert "tidak dimulai di sini" in refused.content.decode()
     assert not ChannelAccount.objects.filter(organization=admin.organization, channel="x")
     # ... this one can, once.
     assert client.get("/institution/channels/oauth/return/", back_query).status_code == 302
     assert ChannelAccount.objects.filter(organization=admin.organization, channel="x").exists()
     again = client.get("/institution/channels/oauth/return/", back_query, follow=True)
-    assert "was not started here" in again.content.decode()
+    assert "tidak dimulai di sini" in again.content.decode()
 
 
 @pytest.mark.django_db
@@ -199,7 +193,7 @@ def test_a_refusal_on_the_platform_changes_nothing(client, admin, sandboxes):
     response, _query = _allow(client, "youtube", decision="deny")
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
-    assert "did not give Siaran access (access_denied)" in page
+    assert "tidak memberi Siaran akses (access_denied)" in page
     after = ChannelAccount.objects.get(pk=before.pk)
     assert after.credentials_encrypted == before.credentials_encrypted
 
@@ -302,7 +296,7 @@ def test_a_revoked_grant_breaks_the_connection_and_tells_the_admins_once(client,
     assert [m for m in mail.outbox if "menolak" in m.subject] == refusals
     assert AuditEvent.objects.filter(kind="channel_broken").count() == 1
     page = client.get("/institution/channels/").content.decode()
-    assert "connection broken" in page and 'class="alert alert-danger' in page
+    assert "sambungan terputus" in page and 'class="alert alert-danger' in page
     # Reconnecting mends it.
     _allow(client, "tiktok")
     account.refresh_from_db()
@@ -395,3 +389,34 @@ def test_the_demo_points_its_channels_at_siaran_sandbox_url(settings):
     )
     assert bases["instagram"] == "http://127.0.0.1:9911"
     assert bases["youtube"] == "http://127.0.0.1:9914"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_never_both_spend_a_rotating_refresh_token(client, admin, sandboxes):
+    """Both find the access ending; the row lock lets one refresh, the other then finds it
+    renewed. Spent twice, X's rotated refresh token would break the connection."""
+    account = _connected(client, admin, "x")
+    ChannelAccount.objects.filter(pk=account.pk).update(token_expires_at=timezone.now())
+    stale = [ChannelAccount.objects.get(pk=account.pk) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    results: list = [None, None]
+
+    def work(index: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = actions.channel_access_fresh(stale[index]).credentials
+        except Exception as error:  # noqa: BLE001 - the test reports it below
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert results[0] == results[1] and isinstance(results[0], dict), results
+    assert sandboxes["x"].count("POST", r"^/2/oauth2/token$") == 2  # the code, one refresh
+    account.refresh_from_db()
+    assert account.rejected_at is None and account.can_refresh
+    assert account.credentials == results[0]
