@@ -265,6 +265,17 @@ def test_a_reconnect_keeps_the_refresh_token_google_gives_once(client, admin, sa
     renewed = actions.channel_access_fresh(account)  # it still renews: Google's refresh
     assert renewed.credentials["refresh_token"] == refresh_token  # gives no new one: kept
     assert renewed.credentials["access_token"] in sandboxes["youtube"].tokens
+    # Renaming it on the page (no new access entered) keeps it renewing.
+    actions.channel_account_save(
+        admin=admin,
+        channel="youtube",
+        connector="youtube",
+        handle="@rspon",
+        base_url=renewed.base_url,
+        token_expires_at=renewed.token_expires_at,
+    )
+    account.refresh_from_db()
+    assert account.credentials["refresh_token"] == refresh_token and account.can_refresh
     # Another account on the same channel does not inherit it.
     actions.channel_account_authorize(
         admin=admin,

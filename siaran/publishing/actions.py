@@ -545,6 +545,9 @@ def channel_account_save(
         saved = {}  # encrypted with a key since removed: it must be entered again
     given = {k: v.strip() for k, v in (credentials or {}).items() if v and v.strip()}
     merged = {f.key: given.get(f.key) or saved.get(f.key, "") for f in cls.credential_fields}
+    if not given and connector == account.connector and saved.get("refresh_token"):
+        # The name or address changed, not the access: it keeps renewing itself.
+        merged["refresh_token"] = saved["refresh_token"]
     missing = [f.label for f in cls.credential_fields if not merged[f.key]]
     if missing:
         raise ActionError(
@@ -563,6 +566,8 @@ def channel_account_save(
         account.can_refresh = False
     account.connector = connector
     account.handle = (handle or "").strip()[:200]
+    if not account_id and not cls.needs_account_id and connector == account.connector:
+        account_id = account.account_id  # learnt when connected; the form does not ask it
     account.account_id = account_id[:200]
     account.base_url = base_url
     account.credentials_encrypted = crypto.encrypt(merged)
