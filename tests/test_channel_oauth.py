@@ -431,3 +431,25 @@ def test_two_workers_never_both_spend_a_rotating_refresh_token(client, admin, sa
     account.refresh_from_db()
     assert account.rejected_at is None and account.can_refresh
     assert account.credentials == results[0]
+
+
+@pytest.mark.django_db
+def test_make_runs_demo_connects_through_the_sandboxes_at_siaran_sandbox_url(
+    client, admin, settings
+):
+    """With no app of its own, each platform connects through its sandbox, found from
+    SIARAN_SANDBOX_URL alone (as `make run` sets it)."""
+    first = _free_ports(len(SANDBOXES))
+    running = [cls("127.0.0.1", first + i).start() for i, cls in enumerate(SANDBOXES.values())]
+    settings.SIARAN_OAUTH, settings.SIARAN_SANDBOX_URL = {}, f"http://127.0.0.1:{first}"
+    try:
+        client.force_login(admin.user)
+        for channel in OAUTH_CHANNELS:
+            response, _query = _allow(client, channel)
+            assert response["Location"] == "/institution/channels/", channel
+            account = ChannelAccount.objects.get(organization=admin.organization, channel=channel)
+            assert account.base_url == sandbox_urls(settings.SIARAN_SANDBOX_URL)[channel]
+            assert account.connected_via == "oauth"
+    finally:
+        for sandbox in running:
+            sandbox.stop()
