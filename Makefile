@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The platform sandboxes: SANDBOX_PORT and the five ports after it. A second install (or a
+# test run beside `make run`) picks other ones: make run PORT=8010 SANDBOX_PORT=8711
+SANDBOX_PORT ?= 8701
 
 .PHONY: run test lint format messages clean chromium bench bench-faults bench-phone screenshots
 
@@ -18,9 +21,11 @@ $(BIN)/.installed: pyproject.toml tools/make_venv.py
 # demo's channels post to, together; Ctrl-C stops them all.
 run: $(BIN)/.installed
 	SIARAN_DEBUG=$${SIARAN_DEBUG:-1} $(BIN)/siaran migrate --noinput
-	SIARAN_DEBUG=$${SIARAN_DEBUG:-1} $(BIN)/siaran demo
-	export SIARAN_DEBUG=$${SIARAN_DEBUG:-1}; $(BIN)/siaran db_worker & worker=$$!; \
-	  $(BIN)/siaran sandbox & sandbox=$$!; \
+	SIARAN_DEBUG=$${SIARAN_DEBUG:-1} SIARAN_SANDBOX_URL=http://127.0.0.1:$(SANDBOX_PORT) \
+	  $(BIN)/siaran demo
+	export SIARAN_DEBUG=$${SIARAN_DEBUG:-1} SIARAN_SANDBOX_URL=http://127.0.0.1:$(SANDBOX_PORT); \
+	  $(BIN)/siaran db_worker & worker=$$!; \
+	  $(BIN)/siaran sandbox --port $(SANDBOX_PORT) & sandbox=$$!; \
 	  trap 'kill $$worker $$sandbox 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/siaran runserver $(HOST):$(PORT)
 

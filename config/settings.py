@@ -278,6 +278,36 @@ SIARAN_PUBLISH_TIMEOUT = float(env("SIARAN_PUBLISH_TIMEOUT", "60"))
 SIARAN_PUBLISH_LEASE = float(env("SIARAN_PUBLISH_LEASE", "600"))
 SIARAN_PUBLISH_BACKOFF = float(env("SIARAN_PUBLISH_BACKOFF", "30"))
 
+# The platform sandboxes for the demo and tests: `siaran sandbox --port N` serves them on
+# N and the five ports after it; SIARAN_SANDBOX_URL=http://127.0.0.1:N tells `siaran demo`
+# where they are, and lets a platform with no OAuth client below connect through its
+# sandbox's authorize page. Unset in production: then nothing points at a sandbox.
+SIARAN_SANDBOX_URL = env("SIARAN_SANDBOX_URL").rstrip("/")
+
+
+def _oauth_client(name: str, family: str = "") -> dict[str, str]:
+    """One platform's OAuth 2.0 client (the app registered with the platform), from
+    SIARAN_OAUTH_<NAME>_CLIENT_ID, _CLIENT_SECRET and, to reach another server than the
+    platform's own, _AUTHORIZE_URL, _TOKEN_URL and _API_URL. Instagram and Facebook share
+    Meta's app (SIARAN_OAUTH_META_*), YouTube Google's (SIARAN_OAUTH_GOOGLE_*)."""
+    keys = ("client_id", "client_secret", "authorize_url", "token_url", "api_url")
+    return {
+        key: env(f"SIARAN_OAUTH_{name}_{key.upper()}")
+        or (env(f"SIARAN_OAUTH_{family}_{key.upper()}") if family else "")
+        for key in keys
+    }
+
+
+SIARAN_OAUTH = {
+    "instagram": _oauth_client("INSTAGRAM", "META"),
+    "facebook": _oauth_client("FACEBOOK", "META"),
+    "x": _oauth_client("X"),
+    "youtube": _oauth_client("YOUTUBE", "GOOGLE"),
+    "tiktok": _oauth_client("TIKTOK"),
+}
+# Seconds before an access token ends that Siaran refreshes it, before a call to the platform.
+SIARAN_OAUTH_REFRESH_MARGIN = float(env("SIARAN_OAUTH_REFRESH_MARGIN", "600"))
+
 # Notification mail: SMTP through SIARAN_EMAIL_HOST; printed on the console in debug when
 # no host is set; without either, Django's default (SMTP on localhost:25).
 if env("SIARAN_EMAIL_HOST"):

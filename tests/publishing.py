@@ -283,3 +283,22 @@ class SmtpServer:
         from email import policy
 
         return [email.message_from_bytes(m["data"], policy=policy.default) for m in self.messages]
+
+
+def oauth_to_sandbox(settings, name: str, sandbox) -> None:
+    """This install's OAuth app for connector `name` on `sandbox` (started on a free port):
+    its authorize page, its token endpoint and its API, with the client it knows."""
+    from siaran.publishing.oauth import PLATFORMS
+    from siaran.publishing.sandbox.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+
+    authorize, token = PLATFORMS[name].sandbox_paths
+    settings.SIARAN_OAUTH = {
+        **settings.SIARAN_OAUTH,
+        name: {
+            "client_id": SANDBOX_CLIENT_ID,
+            "client_secret": SANDBOX_CLIENT_SECRET,
+            "authorize_url": sandbox.url + authorize,
+            "token_url": sandbox.url + token,
+            "api_url": sandbox.url,
+        },
+    }

@@ -13,11 +13,12 @@ import zoneinfo
 import filetype
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from siaran.audit.actions import record
 from siaran.cases import actions as case_actions
 from siaran.cases.actions import ActionError, case_publication_finish, case_publishing_event
 from siaran.cases.definitions import definition
@@ -29,7 +30,7 @@ from siaran.orgs.models import Person
 from siaran.orgs.selectors import lanes_of
 from siaran.sop.model import PLATFORMS
 
-from . import crypto, tasks
+from . import crypto, oauth, tasks
 from .connectors import REGISTRY, PublishError, connector_class
 from .media import MediaFile
 from .models import ChannelAccount, PublishJob, QuotaUse
@@ -431,11 +432,20 @@ def account_limits_note(account: ChannelAccount | None, limits: dict) -> None:
 
 
 def account_rejected(account: ChannelAccount, detail: str, *, now: dt.datetime) -> None:
-    """The platform refused the account's credentials: mark it and warn its administrators."""
-    ChannelAccount.objects.filter(pk=account.pk).update(
+    """The platform refused the account's credentials (or its refresh token): the
+    connection is broken until an administrator reconnects it. Marked, audited, and told
+    to the administrators once: a second refusal of the same broken access says nothing."""
+    first = ChannelAccount.objects.filter(pk=account.pk, rejected_at__isnull=True).update(
         rejected_at=now, rejected_detail=detail[:2000]
     )
     account.rejected_at, account.rejected_detail = now, detail
+    if not first:
+        return
+    record(
+        "channel_broken",
+        organization=account.organization,
+        data={"channel": account.channel, "connector": account.connector, "detail": detail[:500]},
+    )
     from . import notify  # mail is sent once the refusal is on record
 
     transaction.on_commit(lambda: notify.account_rejected(account.pk), robust=True)
@@ -443,9 +453,10 @@ def account_rejected(account: ChannelAccount, detail: str, *, now: dt.datetime) 
 
 def token_expiry_note(account: ChannelAccount, *, now: dt.datetime) -> bool:
     """Warn the administrators, once per expiry, when the account's access ends within a
-    week (selectors.EXPIRY_WARNING). True when a warning went out now."""
+    week (selectors.EXPIRY_WARNING). True when a warning went out now. An access Siaran
+    renews itself (a refresh token) is not warned of: a failed renewal is."""
     expires = account.token_expires_at
-    if expires is None or account.by_hand or expires - EXPIRY_WARNING > now:
+    if expires is None or account.by_hand or account.can_refresh or expires - EXPIRY_WARNING > now:
         return False
     with transaction.atomic():
         if (
@@ -466,7 +477,9 @@ def channel_tokens_check(*, now: dt.datetime | None = None) -> list[ChannelAccou
     channels_check`, daily); the accounts warned now."""
     now = now or timezone.now()
     soon = ChannelAccount.objects.filter(
-        token_expires_at__isnull=False, token_expires_at__lte=now + EXPIRY_WARNING
+        token_expires_at__isnull=False,
+        token_expires_at__lte=now + EXPIRY_WARNING,
+        can_refresh=False,
     ).exclude(connector="manual")
     return [account for account in soon if token_expiry_note(account, now=now)]
 
@@ -532,6 +545,9 @@ def channel_account_save(
         saved = {}  # encrypted with a key since removed: it must be entered again
     given = {k: v.strip() for k, v in (credentials or {}).items() if v and v.strip()}
     merged = {f.key: given.get(f.key) or saved.get(f.key, "") for f in cls.credential_fields}
+    if not given and connector == account.connector and saved.get("refresh_token"):
+        # The name or address changed, not the access: it keeps renewing itself.
+        merged["refresh_token"] = saved["refresh_token"]
     missing = [f.label for f in cls.credential_fields if not merged[f.key]]
     if missing:
         raise ActionError(
@@ -543,15 +559,216 @@ def channel_account_save(
         account.rejected_at, account.rejected_detail = None, ""  # new access: try it afresh
     if token_expires_at != account.token_expires_at:
         account.expiry_warned_for = None
+    if given or connector != account.connector:
+        # An access entered by hand: Siaran cannot renew it (a refresh token is for the
+        # access it came with), so its expiry is warned of again.
+        account.connected_via = "" if connector == "manual" else "token"
+        account.can_refresh = False
     account.connector = connector
     account.handle = (handle or "").strip()[:200]
+    if not account_id and not cls.needs_account_id and connector == account.connector:
+        account_id = account.account_id  # learnt when connected; the form does not ask it
     account.account_id = account_id[:200]
     account.base_url = base_url
     account.credentials_encrypted = crypto.encrypt(merged)
     account.token_expires_at = token_expires_at
     account.updated_by = admin
-    account.save()
+    with transaction.atomic():
+        account.save()
+        record(
+            "channel_saved",
+            actor=admin,
+            data={
+                "channel": channel,
+                "connector": connector,
+                "handle": account.handle,
+                "account_id": account.account_id,
+                "new_credentials": sorted(given),  # which were entered, never their values
+            },
+        )
     return account
+
+
+def channel_account_authorize(
+    *,
+    admin: Person,
+    channel: str,
+    tokens: oauth.Tokens,
+    handle: str = "",
+    account_id: str = "",
+    base_url: str = "",
+    now: dt.datetime | None = None,
+) -> ChannelAccount:
+    """Connect a channel with the tokens its platform's authorization page granted.
+
+    A reconnect of the same account that brings no refresh token keeps the one saved
+    before (Google sends one only at the first consent), so the access still renews.
+    """
+    now = now or timezone.now()
+    if not admin.is_admin:
+        raise ActionError(
+            ActionError.FORBIDDEN,
+            "not_admin",
+            _("Only an administrator of your institution can do this."),
+        )
+    connector = REGISTRY.get(channel_connector(channel))
+    if connector is None or not tokens.access_token:
+        raise ActionError(ActionError.INVALID, "unknown_channel", _("Unknown channel."))
+    with transaction.atomic():
+        account = (
+            ChannelAccount.objects.select_for_update()
+            .filter(organization=admin.organization, channel=channel)
+            .first()
+        ) or ChannelAccount(organization=admin.organization, channel=channel)
+        try:
+            saved = account.credentials if account.pk else {}
+        except crypto.CredentialsUnreadable:
+            saved = {}
+        same_account = not account.account_id or account.account_id == (account_id or "")
+        refresh_token = tokens.refresh_token or (
+            saved.get("refresh_token", "") if same_account else ""
+        )
+        credentials = {"access_token": tokens.access_token}
+        if refresh_token:
+            credentials["refresh_token"] = refresh_token
+        account.connector = connector.name
+        account.handle = (handle or "").strip()[:200]
+        account.account_id = (account_id or "").strip()[:200]
+        account.base_url = base_url
+        account.credentials_encrypted = crypto.encrypt(credentials)
+        account.token_expires_at = tokens.expires_at
+        account.connected_via = "oauth"
+        account.can_refresh = bool(refresh_token)
+        account.refreshed_at = None
+        account.rejected_at, account.rejected_detail = None, ""
+        account.expiry_warned_for = None
+        account.updated_by = admin
+        account.save()
+        record(
+            "channel_connected",
+            actor=admin,
+            data={
+                "channel": channel,
+                "connector": connector.name,
+                "handle": account.handle,
+                "account_id": account.account_id,
+                "renews": account.can_refresh,
+                "refresh_token_kept": bool(refresh_token and not tokens.refresh_token),
+            },
+        )
+    return account
+
+
+def channel_connector(channel: str) -> str:
+    """The connector that posts to `channel` through its platform's API."""
+    from .connectors import for_channel
+
+    return for_channel(channel).name
+
+
+def channel_access_fresh(
+    account: ChannelAccount, *, now: dt.datetime | None = None, margin: dt.timedelta | None = None
+) -> ChannelAccount:
+    """The account with an access that lasts past `margin` (SIARAN_OAUTH_REFRESH_MARGIN):
+    renewed with its refresh token first if it ends sooner. Called before every call to
+    the platform (the runner, the check) and ahead of time by `siaran channels_check`.
+
+    The account's row is locked while the platform is asked, so that two workers never
+    both spend a refresh token that rotates (X, TikTok): the second finds the access
+    renewed and uses it. Where the answer has no refresh token (Google), the one held is
+    kept. A refusal (revoked, expired) breaks the connection: marked, audited and told to
+    the administrators once; it raises PublishError("token_rejected"). A platform that
+    cannot be asked now raises a PublishError that is retried.
+    """
+    from django.conf import settings
+
+    now = now or timezone.now()
+    if margin is None:
+        margin = dt.timedelta(seconds=settings.SIARAN_OAUTH_REFRESH_MARGIN)
+    if not _refresh_due(account, now, margin):
+        return account
+    refused = ""
+    with transaction.atomic():
+        locked = ChannelAccount.objects.select_for_update().get(pk=account.pk)
+        if not _refresh_due(locked, now, margin):
+            return locked  # another worker renewed it while this one waited
+        client = oauth.client(locked.connector)
+        try:
+            held = locked.credentials
+        except crypto.CredentialsUnreadable:
+            held = {}
+        if client is None or not held.get("refresh_token"):
+            return locked  # nothing to renew it with: the expiry is warned of as before
+        try:
+            tokens = oauth.refresh(client, held["refresh_token"])
+        except oauth.Unavailable as error:
+            raise PublishError(
+                "network", f"refreshing the access: {error}", permanent=False
+            ) from error
+        except oauth.Refused as error:
+            refused = str(error) or "invalid_grant"
+            locked.can_refresh = False
+            locked.save(update_fields=["can_refresh", "updated_at"])
+            account_rejected(locked, refused, now=now)
+        else:
+            held["access_token"] = tokens.access_token
+            if tokens.refresh_token:  # rotated: the old one no longer works
+                held["refresh_token"] = tokens.refresh_token
+            locked.credentials_encrypted = crypto.encrypt(held)
+            locked.token_expires_at = tokens.expires_at
+            locked.refreshed_at = now
+            locked.expiry_warned_for = None
+            locked.save(
+                update_fields=[
+                    "credentials_encrypted",
+                    "token_expires_at",
+                    "refreshed_at",
+                    "expiry_warned_for",
+                    "updated_at",
+                ]
+            )
+            record(
+                "channel_access_renewed",
+                organization=locked.organization,
+                data={
+                    "channel": locked.channel,
+                    "expires_at": tokens.expires_at.isoformat() if tokens.expires_at else None,
+                    "refresh_token_rotated": bool(tokens.refresh_token),
+                },
+            )
+    if refused:
+        raise PublishError("token_rejected", refused, permanent=True)
+    return locked
+
+
+def _refresh_due(account: ChannelAccount, now: dt.datetime, margin: dt.timedelta) -> bool:
+    return bool(
+        account.can_refresh
+        and not account.rejected_at
+        and (account.token_expires_at is None or account.token_expires_at <= now + margin)
+    )
+
+
+def channel_access_renew_due(
+    *, now: dt.datetime | None = None, ahead: dt.timedelta = dt.timedelta(days=1)
+) -> list[tuple[ChannelAccount, str]]:
+    """Renew every access that ends within `ahead` and can be renewed (`siaran
+    channels_check`): a TikTok access of a day stays alive between posts, and a revoked
+    grant is found and told before a post needs it. Each account with "renewed",
+    "broken" or "later" (the platform could not be asked)."""
+    now = now or timezone.now()
+    due = ChannelAccount.objects.filter(can_refresh=True, rejected_at__isnull=True).filter(
+        models.Q(token_expires_at__isnull=True) | models.Q(token_expires_at__lte=now + ahead)
+    )
+    outcomes = []
+    for account in due.select_related("organization"):
+        try:
+            channel_access_fresh(account, now=now, margin=ahead)
+        except PublishError as error:
+            outcomes.append((account, "broken" if error.permanent else "later"))
+        else:
+            outcomes.append((account, "renewed"))
+    return outcomes
 
 
 def channel_account_check(*, admin: Person, channel: str, now=None) -> str:
@@ -563,6 +780,15 @@ def channel_account_check(*, admin: Person, channel: str, now=None) -> str:
     account = _admin_account(admin, channel)
     if account.by_hand:
         return ""
+    try:
+        account = channel_access_fresh(account, now=now)
+    except PublishError as error:
+        raise ActionError(
+            ActionError.INVALID,
+            "check_failed",
+            _("The platform did not accept the connection: %(detail)s")
+            % {"detail": error.detail or error.code},
+        ) from error
     connector = connector_class(account.connector)(account, timeout=15)
     try:
         name = connector.verify()
@@ -606,4 +832,9 @@ def channel_account_remove(*, admin: Person, channel: str) -> None:
             "not_admin",
             _("Only an administrator of your institution can do this."),
         )
-    ChannelAccount.objects.filter(organization=admin.organization, channel=channel).delete()
+    with transaction.atomic():
+        removed, _kinds = ChannelAccount.objects.filter(
+            organization=admin.organization, channel=channel
+        ).delete()
+        if removed:
+            record("channel_removed", actor=admin, data={"channel": channel})

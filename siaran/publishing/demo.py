@@ -1,8 +1,9 @@
 """The demo's channel accounts: every API channel points at a local sandbox.
 
-`siaran demo` connects them and `siaran sandbox` (started by `make run`) serves them on
-127.0.0.1, so a newcomer's demo publishes end to end with no internet and no real
-platform. A channel without a sandbox is posted by hand.
+`siaran demo` connects them to the sandboxes at SIARAN_SANDBOX_URL (http://127.0.0.1:8701
+unless set) and `siaran sandbox` (started by `make run`) serves them there, so a
+newcomer's demo publishes end to end with no internet and no real platform. A channel
+without a sandbox is posted by hand.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -19,7 +21,7 @@ from siaran.orgs.models import Person
 from . import actions
 from .connectors import for_channel
 from .models import ChannelAccount
-from .sandbox import DEMO_PORTS, SANDBOXES
+from .sandbox import SANDBOXES, sandbox_urls
 
 SANDBOX_TOKEN = "sandbox-token"  # noqa: S105 - accepted by every sandbox, by design
 WORDPRESS_LOGIN = {"username": "siaran", "application_password": "abcd efgh ijkl mnop qrst uvwx"}
@@ -27,6 +29,7 @@ WORDPRESS_LOGIN = {"username": "siaran", "application_password": "abcd efgh ijkl
 
 def connect(admin: Person, channels: dict[str, str]) -> None:
     """Point each of `channels` (channel -> handle) at its sandbox, unless already set."""
+    urls = sandbox_urls(settings.SIARAN_SANDBOX_URL)
     for channel, handle in channels.items():
         if ChannelAccount.objects.filter(
             organization=admin.organization_id, channel=channel
@@ -49,7 +52,7 @@ def connect(admin: Person, channels: dict[str, str]) -> None:
             connector=connector.name,
             handle=handle,
             account_id=SANDBOXES[connector.name].demo_account_id(admin.organization_id),
-            base_url=f"http://127.0.0.1:{DEMO_PORTS[connector.name]}",
+            base_url=urls[connector.name],
             credentials=credentials,
         )
 

@@ -36,6 +36,12 @@ class ChannelAccount(models.Model):
     rejected_at = models.DateTimeField(null=True, blank=True)
     rejected_detail = models.TextField(blank=True)
     expiry_warned_for = models.DateTimeField(null=True, blank=True)  # expiry already warned of
+    # "oauth": connected through the platform's authorization page; "token": pasted by hand.
+    connected_via = models.CharField(max_length=10, blank=True)
+    # A refresh token is kept (encrypted, with the access token): Siaran renews the access
+    # itself before it ends, so nobody is warned of its expiry.
+    can_refresh = models.BooleanField(default=False)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
     # What the platform last said about its rate limits, per limit: {"remaining", "reset"}.
     limits = models.JSONField(default=dict, blank=True)
     updated_by = models.ForeignKey(

@@ -165,6 +165,9 @@ def _work(job: PublishJob, claim: Claim, reconcile_first: bool, now: dt.datetime
         if not account.has_credentials:
             raise PublishError("no_credentials", permanent=True)
         try:
+            # An access about to end is renewed first (with its refresh token, under the
+            # account's row lock), so that it cannot end half-way through an upload.
+            account = actions.channel_access_fresh(account, now=now)
             connector = connector_class(job.connector)(account)
         except crypto.CredentialsUnreadable:
             raise PublishError(

@@ -98,10 +98,12 @@ def accounts_of(organization) -> list[ChannelAccount]:
 
 
 def accounts_needing_care(organization, now: dt.datetime | None = None) -> list[ChannelAccount]:
-    """Accounts whose access was refused or expires within a week: the administrator acts."""
+    """Accounts whose access was refused (a broken connection) or expires within a week
+    with nothing to renew it: the administrator acts."""
     now = now or timezone.now()
     return [
         a
         for a in accounts_of(organization)
-        if a.rejected_at or (a.token_expires_at and a.token_expires_at < now + EXPIRY_WARNING)
+        if a.rejected_at
+        or (not a.can_refresh and a.token_expires_at and a.token_expires_at < now + EXPIRY_WARNING)
     ]

@@ -21,5 +21,16 @@ urlpatterns = [
     ),
     path("publishing/media/<str:token>", views.media_link, name="media"),
     path("institution/channels/", views.channels, name="channels"),
+    path("institution/channels/oauth/return/", views.channel_oauth_return, name="oauth_return"),
     path("institution/channels/<slug:channel>/", views.channel_edit, name="channel"),
+    path(
+        "institution/channels/<slug:channel>/connect/",
+        views.channel_connect,
+        name="connect",
+    ),
+    path(
+        "institution/channels/<slug:channel>/choose/",
+        views.channel_oauth_choose,
+        name="oauth_choose",
+    ),
 ]

@@ -4,12 +4,17 @@ signed media links platforms fetch. Every change goes through `actions`."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import secrets
+import time
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -22,7 +27,7 @@ from siaran.cases.selectors import visible_cases
 from siaran.orgs.models import Person
 from siaran.sop.model import PLATFORMS
 
-from . import actions
+from . import actions, crypto, oauth
 from .connectors import REGISTRY, Manual, caption_limits, for_channel
 from .media import attachment_from_link
 from .models import JOB_STATUSES, ChannelAccount, PublishJob
@@ -190,6 +195,7 @@ def channel_edit(request: HttpRequest, channel: str):
     account = ChannelAccount.objects.filter(
         organization=admin.organization, channel=channel
     ).first()
+    channel_connector = for_channel(channel).name
     chosen = request.POST.get("connector") or request.GET.get("connector")
     connector = REGISTRY.get(chosen or (account.connector if account else "")) or for_channel(
         channel
@@ -239,6 +245,10 @@ def channel_edit(request: HttpRequest, channel: str):
             "channel": channel,
             "account": account,
             "connector": connector,
+            # The platform's own authorization page, when this install has an app there.
+            "oauth_platform": channel_connector in oauth.PLATFORMS,
+            "oauth_ready": oauth.client(channel_connector) is not None,
+            "oauth_env": f"SIARAN_OAUTH_{channel_connector.upper()}_CLIENT_ID",
             "connectors": [c for c in REGISTRY.values() if c.channel == channel or c is Manual],
             "form": request.POST,
             "tab": "channels",
@@ -248,3 +258,210 @@ def channel_edit(request: HttpRequest, channel: str):
 
 def _aware(value: dt.datetime) -> dt.datetime:
     return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+# -- connecting through the platform's authorization page (OAuth 2.0) -----------------------
+
+PENDING = "channel_oauth"  # session: state -> {"channel", "verifier", "redirect_uri", "at"}
+CHOICES = "channel_oauth_pages"  # session: the Pages granted, encrypted, while one is chosen
+PENDING_SECONDS = 900  # an authorization not finished within it is started again
+
+
+def _return_uri(request: HttpRequest) -> str:
+    """The one address every platform sends the administrator back to (registered with
+    each platform's app as its redirect URI)."""
+    path = reverse("publishing:oauth_return")
+    base = settings.SIARAN_BASE_URL
+    return f"{base}{path}" if base else request.build_absolute_uri(path)
+
+
+@login_required
+@require_POST
+def channel_connect(request: HttpRequest, channel: str):
+    """Send the administrator to the platform's authorization page.
+
+    The `state` is random, kept in this session only and used once; the PKCE verifier
+    never leaves the server (the platform sees only its S256 challenge)."""
+    _admin(request)
+    if channel not in PLATFORMS:
+        raise Http404
+    client = oauth.client(for_channel(channel).name)
+    if client is None:
+        messages.error(
+            request,
+            _("This installation has no app on this platform: enter an access token below."),
+        )
+        return redirect("publishing:channel", channel)
+    now = time.time()
+    pending = {
+        state: entry
+        for state, entry in request.session.get(PENDING, {}).items()
+        if now - entry.get("at", 0) < PENDING_SECONDS
+    }
+    state, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(64)
+    redirect_uri = _return_uri(request)
+    pending[state] = {
+        "channel": channel,
+        "verifier": verifier,
+        "redirect_uri": redirect_uri,
+        "at": now,
+    }
+    request.session[PENDING] = pending
+    return redirect(
+        oauth.authorize_url(client, redirect_uri=redirect_uri, state=state, verifier=verifier)
+    )
+
+
+@login_required
+def channel_oauth_return(request: HttpRequest):
+    """Where the platform sends the administrator back, with a code or a refusal."""
+    admin = _admin(request)
+    pending = request.session.get(PENDING, {})
+    entry = pending.pop(request.GET.get("state", ""), None)
+    request.session[PENDING] = pending  # used once, whatever happens next
+    if entry is None or time.time() - entry.get("at", 0) >= PENDING_SECONDS:
+        messages.error(
+            request,
+            _(
+                "This connection was not started here, was already used or took too long. "
+                "Nothing was changed: start it again."
+            ),
+        )
+        return redirect("publishing:channels")
+    channel = entry["channel"]
+    code = request.GET.get("code", "")
+    if request.GET.get("error") or not code:
+        messages.error(
+            request,
+            _("The platform did not give Siaran access (%(reason)s). Nothing was changed.")
+            % {"reason": request.GET.get("error_description") or request.GET.get("error") or "-"},
+        )
+        return redirect("publishing:channel", channel)
+    client = oauth.client(for_channel(channel).name)
+    if client is None:
+        raise Http404
+    try:
+        tokens = oauth.exchange(
+            client, code=code, redirect_uri=entry["redirect_uri"], verifier=entry["verifier"]
+        )
+        if client.platform.meta:
+            return _meta_pages_granted(request, admin, channel, client, tokens)
+        account_id, handle = oauth.identity(client, tokens)
+    except (oauth.Refused, oauth.Unavailable) as error:
+        messages.error(
+            request,
+            _("The platform did not accept the connection: %(detail)s") % {"detail": error},
+        )
+        return redirect("publishing:channel", channel)
+    return _connected(
+        request,
+        lambda: actions.channel_account_authorize(
+            admin=admin,
+            channel=channel,
+            tokens=tokens,
+            handle=handle,
+            account_id=account_id,
+            base_url=client.api_url,
+        ),
+        channel,
+    )
+
+
+def _meta_pages_granted(request, admin, channel, client, tokens):
+    """Facebook Login granted some Pages: connect the one, or let the administrator choose."""
+    choices = [
+        {
+            "id": page["ig_id"] if channel == "instagram" else page["page_id"],
+            "name": f"@{page['ig_username']}" if channel == "instagram" else page["page_name"],
+            "page": page["page_name"],
+            "token": page["page_token"],
+        }
+        for page in oauth.meta_pages(client, tokens.access_token)
+        if channel != "instagram" or page["ig_id"]
+    ]
+    if not choices:
+        messages.error(
+            request,
+            _("No Facebook Page was allowed, or none has an Instagram business account.")
+            if channel == "instagram"
+            else _("No Facebook Page was allowed."),
+        )
+        return redirect("publishing:channel", channel)
+    if len(choices) == 1:
+        return _meta_connect(request, admin, channel, client, choices[0])
+    request.session[CHOICES] = {
+        "channel": channel,
+        "at": time.time(),
+        "choices": crypto.encrypt({"choices": json.dumps(choices)}),  # Page tokens: secrets
+    }
+    return redirect("publishing:oauth_choose", channel)
+
+
+def _meta_connect(request, admin, channel, client, choice):
+    return _connected(
+        request,
+        lambda: actions.channel_account_authorize(
+            admin=admin,
+            channel=channel,
+            # A Page token got from a long-lived user token does not expire.
+            tokens=oauth.Tokens(access_token=choice["token"]),
+            handle=choice["name"],
+            account_id=choice["id"],
+            base_url=client.api_url,
+        ),
+        channel,
+    )
+
+
+def _connected(request, call, channel: str):
+    try:
+        account = call()
+    except ActionError as error:
+        messages.error(request, error.message)
+        return redirect("publishing:channel", channel)
+    messages.success(
+        request,
+        _("Connected: %(channel)s %(name)s.")
+        % {"channel": _platform_label(channel), "name": account.handle},
+    )
+    return redirect("publishing:channels")
+
+
+def _platform_label(channel: str) -> str:
+    from siaran.core.templatetags.siaran import platform_label
+
+    return platform_label(channel)
+
+
+@login_required
+def channel_oauth_choose(request: HttpRequest, channel: str):
+    """Which of the granted Pages (or their Instagram accounts) the channel posts to."""
+    admin = _admin(request)
+    held = request.session.get(CHOICES) or {}
+    if held.get("channel") != channel or time.time() - held.get("at", 0) >= PENDING_SECONDS:
+        messages.error(request, _("Start the connection again."))
+        return (
+            redirect("publishing:channel", channel)
+            if channel in PLATFORMS
+            else redirect("publishing:channels")
+        )
+    choices = json.loads(crypto.decrypt(held["choices"])["choices"])
+    if request.method == "POST":
+        chosen = next((c for c in choices if c["id"] == request.POST.get("account")), None)
+        if chosen is None:
+            messages.error(request, _("Choose one of the accounts."))
+        else:
+            del request.session[CHOICES]
+            client = oauth.client(for_channel(channel).name)
+            if client is None:
+                raise Http404
+            return _meta_connect(request, admin, channel, client, chosen)
+    return render(
+        request,
+        "publishing/channel_choose.html",
+        {
+            "channel": channel,
+            "choices": [{k: c[k] for k in ("id", "name", "page")} for c in choices],
+            "tab": "channels",
+        },
+    )

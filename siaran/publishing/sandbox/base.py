@@ -33,6 +33,8 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from .oauth import AuthorizationServer
+
 PIECE = 64 * 1024
 
 
@@ -132,7 +134,7 @@ class Request:
 Response = tuple  # (status, body: dict | list | bytes | str, headers: dict)
 
 
-class Sandbox:
+class Sandbox(AuthorizationServer):
     """The server, its faults and a record of every call; platforms add routes and state."""
 
     name = "sandbox"  # the connector it stands in for
@@ -144,6 +146,7 @@ class Sandbox:
         self.calls: list[tuple[str, str]] = []
         self.tokens: set[str] = {"sandbox-token"}
         self.expired_tokens: set[str] = set()
+        self.oauth_setup()
         self._ids = 0
         self.server = ThreadingHTTPServer((host, port), _handler_for(self))
         self.server.daemon_threads = True
@@ -198,7 +201,7 @@ class Sandbox:
     def authorize(self, request: Request) -> Response | None:
         """None when the bearer token is good; the platform's refusal otherwise."""
         token = request.bearer()
-        if token in self.expired_tokens:
+        if token in self.expired_tokens or self.access_expired(token):
             return self.token_error(True)
         if token not in self.tokens:
             return self.token_error(False)

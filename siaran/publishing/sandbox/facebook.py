@@ -27,7 +27,7 @@ class FacebookSandbox(GraphSandbox):
         self.posts: list[dict] = []
         self.photos: dict[str, dict] = {}
         self.videos: dict[str, dict] = {}
-        self.pages = {"1000000000000001": "Sandbox Page"}
+        self.pages = {"1000000000000001": "Sandbox Page", "1000000000000002": "Halaman Kedua"}
         self.chunk = CHUNK
 
     @staticmethod

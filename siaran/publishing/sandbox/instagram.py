@@ -26,7 +26,94 @@ def graph_error(message: str, code: int, subcode: int | None = None, kind="OAuth
 
 
 class GraphSandbox(Sandbox):
-    """What Meta's Graph API sandboxes share: tokens and their errors."""
+    """What Meta's Graph API sandboxes share: tokens and their errors, and Facebook Login.
+
+    Facebook Login: the dialog (`/dialog/oauth`) lets the person choose the Pages (each
+    with its Instagram business account) the app may use; the code becomes a short-lived
+    user token (`/oauth/access_token`), exchanged for a long-lived one
+    (`grant_type=fb_exchange_token`), whose `/me/accounts` lists the granted Pages with a
+    Page access token each and their `instagram_business_account`. Meta gives no refresh
+    token: a Page token got from a long-lived user token does not expire.
+    """
+
+    oauth_routes = [
+        ("GET", rf"{V}/dialog/oauth", "oauth_authorize"),
+        ("POST", rf"{V}/dialog/oauth", "oauth_consent"),
+        ("GET", rf"{V}/oauth/access_token", "oauth_token"),
+        ("GET", rf"{V}/me/accounts", "me_accounts"),
+    ]
+    access_lifetime = 3600  # the short-lived user token; the long-lived one lasts 60 days
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.routes = [*self.oauth_routes, *self.routes]
+        super().__init__(*args, **kwargs)
+        self.meta_pages = [
+            {"id": "1000000000000001", "name": "Sandbox Page", "ig": "17841400000000001"},
+            {"id": "1000000000000002", "name": "Halaman Kedua", "ig": "17841400000000002"},
+        ]
+        self.ig_usernames = {"17841400000000001": "sandbox_account", "17841400000000002": "kedua"}
+        self.user_tokens: dict[str, dict] = {}  # user access token -> its grant
+
+    def oauth_authorize(self, request: Request):
+        choices = [
+            (page["id"], f"{page['name']} (Instagram @{self.ig_usernames[page['ig']]})")
+            for page in self.meta_pages
+        ]
+        return self.consent_page(
+            request, "Facebook", "mengelola dan memposting di Halaman dan Instagram", choices
+        )
+
+    def oauth_consent(self, request: Request):
+        return self.consent_answer(request)
+
+    def oauth_token(self, request: Request):
+        query = request.query
+        client_id, secret = query.get("client_id", ""), query.get("client_secret", "")
+        if query.get("grant_type") == "fb_exchange_token":
+            grant = self.user_tokens.get(query.get("fb_exchange_token", ""))
+            if self.clients.get(client_id) != secret or grant is None:
+                return 400, graph_error("Error validating client secret or token.", 1), {}
+            token = self.new_access(grant, lifetime=60 * 86400)
+            self.user_tokens[token] = grant
+            return 200, {"access_token": token, "token_type": "bearer", "expires_in": 5184000}, {}
+        grant, error = self.redeem(query, client_id, secret)
+        if grant is None:
+            message = (
+                "Error validating client secret."
+                if error == "invalid_client"
+                else "This authorization code has been used or has expired."
+            )
+            return 400, graph_error(message, 100, 36009), {}
+        token = self.new_access(grant)
+        self.user_tokens[token] = grant
+        return 200, {"access_token": token, "token_type": "bearer", "expires_in": 3600}, {}
+
+    def me_accounts(self, request: Request):
+        refused = self.authorize(request)
+        if refused:
+            return refused
+        grant = self.user_tokens.get(request.bearer())
+        if grant is None:
+            return 400, graph_error("A user access token is required.", 190), {}
+        data = []
+        for page in self.meta_pages:
+            if page["id"] not in grant["granted"]:
+                continue
+            token = secrets.token_urlsafe(32)
+            with self.lock:
+                self.tokens.add(token)  # a Page token from a long-lived user token: no end
+            data.append(
+                {
+                    "id": page["id"],
+                    "name": page["name"],
+                    "access_token": token,
+                    "instagram_business_account": {
+                        "id": page["ig"],
+                        "username": self.ig_usernames[page["ig"]],
+                    },
+                }
+            )
+        return 200, {"data": data, "paging": {}}, {}
 
     def token_error(self, expired: bool):
         if expired:
@@ -59,7 +146,7 @@ class InstagramSandbox(GraphSandbox):
         self.media: list[dict] = []
         self.quota_total = 100  # API posts per rolling 24 hours
         self.processing_seconds = 0.0  # how long a fetched item stays IN_PROGRESS
-        self.users = {"17841400000000001": "sandbox_account"}
+        self.users = {"17841400000000001": "sandbox_account", "17841400000000002": "kedua"}
 
     def media_create(self, request: Request, user: str):
         refused = self.authorize(request)

@@ -28,7 +28,13 @@ class TikTokSandbox(Sandbox):
         ("POST", r"/v2/post/publish/video/init/", "video_init"),
         ("PUT", r"/video/", "video_put"),
         ("POST", r"/v2/post/publish/status/fetch/", "status_fetch"),
+        # Login Kit (www.tiktok.com/v2/auth/authorize/, open.tiktokapis.com/v2/oauth/token/)
+        ("GET", r"/v2/auth/authorize/", "oauth_authorize"),
+        ("POST", r"/v2/auth/authorize/", "oauth_consent"),
+        ("POST", r"/v2/oauth/token/", "oauth_token"),
     ]
+    client_param = "client_key"
+    access_lifetime = 86400  # a day; the refresh token lasts a year and rotates
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -153,6 +159,41 @@ class TikTokSandbox(Sandbox):
         if publish["post_id"]:
             data["publicaly_available_post_id"] = [int(publish["post_id"])]
         return 200, _answer(data), {}
+
+    def oauth_authorize(self, request: Request):
+        return self.consent_page(request, "TikTok", "mengunggah video ke akun TikTok Anda")
+
+    def oauth_consent(self, request: Request):
+        return self.consent_answer(request)
+
+    def oauth_token(self, request: Request):
+        fields = request.form()
+        client_key, secret = fields.get("client_key", ""), fields.get("client_secret", "")
+        kind = fields.get("grant_type")
+        if kind == "authorization_code":
+            grant, error = self.redeem(fields, client_key, secret)
+        elif kind == "refresh_token":
+            grant = self.take_refresh(fields.get("refresh_token", ""), client_key, secret)
+            error = "" if grant else "invalid_grant"
+        else:
+            grant, error = None, "unsupported_grant_type"
+        if grant is None:
+            answer = {
+                "error": error,
+                "error_description": "The authorization or refresh token is invalid or expired.",
+                "log_id": secrets.token_hex(12),
+            }
+            return 400, answer, {}
+        answer = {
+            "access_token": self.new_access(grant),
+            "expires_in": self.access_lifetime,
+            "open_id": self.demo_account_id(1),
+            "refresh_expires_in": 31536000,
+            "refresh_token": self.new_refresh(grant),
+            "scope": grant["scope"],
+            "token_type": "Bearer",
+        }
+        return 200, answer, {}
 
     def held(self) -> list[dict]:
         with self.lock:

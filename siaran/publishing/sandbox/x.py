@@ -20,6 +20,10 @@ class XSandbox(Sandbox):
         ("GET", r"/2/media/upload", "media_status"),
         ("POST", r"/2/tweets", "tweet_create"),
         ("GET", r"/2/users/me", "me"),
+        # OAuth 2.0 with PKCE (x.com/i/oauth2/authorize, api.x.com/2/oauth2/token)
+        ("GET", r"/i/oauth2/authorize", "oauth_authorize"),
+        ("POST", r"/i/oauth2/authorize", "oauth_consent"),
+        ("POST", r"/2/oauth2/token", "oauth_token"),
         ("GET", r"/2/users/(?P<user>\d+)/tweets", "timeline"),
     ]
 
@@ -151,6 +155,39 @@ class XSandbox(Sandbox):
     def me(self, request: Request):
         refused = self.authorize(request)
         return refused or (200, {"data": self.user}, {})
+
+    pkce_required = True
+    access_lifetime = 7200  # two hours; offline.access gives a refresh token that rotates
+
+    def oauth_authorize(self, request: Request):
+        return self.consent_page(request, "X", "membaca dan menulis post atas nama akun Anda")
+
+    def oauth_consent(self, request: Request):
+        return self.consent_answer(request)
+
+    def oauth_token(self, request: Request):
+        fields = request.form()
+        client_id, secret = self.client_of(request, fields)
+        kind = fields.get("grant_type")
+        if kind == "authorization_code":
+            grant, error = self.redeem(fields, client_id, secret)
+        elif kind == "refresh_token":
+            grant = self.take_refresh(fields.get("refresh_token", ""), client_id, secret)
+            error = "" if grant else "invalid_request"
+        else:
+            grant, error = None, "unsupported_grant_type"
+        if grant is None:
+            description = "Value passed for the token was invalid."
+            return 400, {"error": error, "error_description": description}, {}
+        answer = {
+            "token_type": "bearer",
+            "expires_in": self.access_lifetime,
+            "access_token": self.new_access(grant),
+            "scope": grant["scope"],
+        }
+        if "offline.access" in grant["scope"].split():
+            answer["refresh_token"] = self.new_refresh(grant)
+        return 200, answer, {}
 
     def held(self) -> list[dict]:
         with self.lock:

@@ -30,7 +30,14 @@ class YouTubeSandbox(Sandbox):
         ("POST", r"/upload/youtube/v3/videos", "session_open"),
         ("PUT", r"/upload/youtube/v3/videos", "session_put"),
         ("GET", r"/youtube/v3/channels", "channels"),
+        # Google's OAuth 2.0 (accounts.google.com/o/oauth2/v2/auth, oauth2.googleapis.com/token)
+        ("GET", r"/o/oauth2/v2/auth", "oauth_authorize"),
+        ("POST", r"/o/oauth2/v2/auth", "oauth_consent"),
+        ("POST", r"/token", "oauth_token"),
     ]
+    pkce_required = True
+    rotates_refresh_tokens = False  # Google keeps one refresh token; a refresh returns none
+    access_lifetime = 3599
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -144,6 +151,42 @@ class YouTubeSandbox(Sandbox):
         item = {"id": "UCsandbox", "snippet": {"title": "Sandbox channel"}}
         return 200, {"items": [item]}, {}
 
+    def oauth_authorize(self, request: Request):
+        return self.consent_page(request, "Google", "mengunggah video ke kanal YouTube Anda")
+
+    def oauth_consent(self, request: Request):
+        return self.consent_answer(request)
+
+    def oauth_token(self, request: Request):
+        fields = request.form()
+        client_id, secret = self.client_of(request, fields)
+        kind = fields.get("grant_type")
+        if kind == "authorization_code":
+            grant, error = self.redeem(fields, client_id, secret)
+            if grant is None:
+                return _oauth_error(error, "Bad Request")
+            answer = {
+                "access_token": self.new_access(grant),
+                "expires_in": self.access_lifetime,
+                "scope": grant["scope"],
+                "token_type": "Bearer",
+            }
+            if grant["offline"]:  # access_type=offline: the one refresh token Google gives
+                answer["refresh_token"] = self.new_refresh(grant)
+            return 200, answer, {}
+        if kind == "refresh_token":
+            grant = self.take_refresh(fields.get("refresh_token", ""), client_id, secret)
+            if grant is None:
+                return _oauth_error("invalid_grant", "Token has been expired or revoked.")
+            answer = {
+                "access_token": self.new_access(grant),
+                "expires_in": self.access_lifetime,
+                "scope": grant["scope"],
+                "token_type": "Bearer",
+            }
+            return 200, answer, {}
+        return _oauth_error("unsupported_grant_type", "Invalid grant_type.")
+
     def held(self) -> list[dict]:
         with self.lock:
             return [
@@ -156,3 +199,8 @@ class YouTubeSandbox(Sandbox):
             if request.path == "/watch" and request.query.get("v") == video["id"]:
                 return post_page(video["snippet"]["title"], video["snippet"]["description"])
         return None
+
+
+def _oauth_error(error: str, description: str):
+    status = 401 if error == "invalid_client" else 400
+    return status, {"error": error, "error_description": description}, {}
