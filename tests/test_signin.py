@@ -232,3 +232,26 @@ def test_addresses_are_kept_on_the_settings_page_only(client, demo):
     login(client, "rspon-direksi")
     response = client.get("/accounts/email/")
     assert response.status_code == 302 and response["Location"] == "/settings/"
+
+
+def test_an_api_token_asks_for_the_second_factor_the_pages_ask_for(
+    client, demo, django_capture_on_commit_callbacks
+):
+    """A password alone opens no API for whoever signs in with a second factor, nor for
+    whoever their institution requires to have one (issue 13, found on merging)."""
+    from siaran.orgs import actions as org_actions
+
+    def ask(username, code=""):
+        body = {"username": username, "password": PASSWORD, "code": code}
+        return client.post("/api/v1/auth/token", body, content_type="application/json")
+
+    login(client, "rspon-direksi")
+    secret = _activate_totp(client, django_capture_on_commit_callbacks)
+    client.post("/accounts/logout/")
+    assert ask("rspon-direksi").json()["code"] == "second_factor_required"
+    assert ask("rspon-direksi", "000000").json()["code"] == "second_factor_wrong"
+    assert ask("rspon-direksi", totp_now(secret)).status_code == 200
+    # The institution requires a second factor of its review lanes: none set up, no token.
+    org_actions.second_factor_set(admin=demo["poltekkes-jkt2-admin"], rule="review")
+    assert ask("poltekkes-jkt2-verifikator").json()["code"] == "second_factor_setup"
+    assert ask("poltekkes-jkt2-anggota").status_code == 200  # no review lane: a password

@@ -29,6 +29,7 @@ from siaran.documents.actions import approval_sheet_for
 from siaran.documents.views import sheet_response
 from siaran.publishing.api import router as publishing_router
 from siaran.publishing.selectors import publications_of
+from siaran.signin.factors import token_refusal
 from siaran.sop.engine import CaseState
 from siaran.sop.export import sop_as_json
 
@@ -116,6 +117,7 @@ class TokenIn(Schema):
     username: str
     password: str
     name: str = ""  # what the token is for ("laptop humas", "jadwal otomatis"): shown in lists
+    code: str = ""  # the authenticator app's code, for whoever signs in with a second factor
 
 
 class TokenOut(Schema):
@@ -177,6 +179,9 @@ def token(request, body: TokenIn):
             "bad_credentials",
             _("The username or password is wrong, or the account is locked."),
         )
+    refusal = token_refusal(person, body.code)
+    if refusal is not None:
+        raise ActionError(401, *refusal)
     return {"token": token_issue(person=person, name=body.name)}
 
 

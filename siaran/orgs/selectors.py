@@ -99,7 +99,7 @@ def needs_second_factor(person: Person) -> bool:
 
     seats = LaneMember.objects.filter(person=person, org_sop__active=True)
     for sop_id, lane_id in seats.values_list("org_sop__sop_id", "lane_id"):
-        sop = sops.find(sop_id)
+        sop = sops.running(person.organization, sop_id)  # the version it runs now
         if sop is not None and any(
             step.lane == lane_id and step.kind == "review" for step in sop.steps
         ):
