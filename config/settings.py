@@ -119,6 +119,8 @@ AXES_COOLOFF_TIME = float(env("SIARAN_LOGIN_COOLOFF_HOURS", "0.25"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Days an invitation link (siaran.orgs.models.Invitation) stays valid.
+SIARAN_INVITATION_DAYS = float(env("SIARAN_INVITATION_DAYS", "7"))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cases:inbox"
 LOGOUT_REDIRECT_URL = "login"

@@ -78,9 +78,60 @@ def lane_holders(
     standing_in = Acting.objects.filter(
         for_person_id__in=members, starts__lte=day, ends__gte=day
     ).values("person_id")
+    # A deactivated person is told nothing: their seat is empty (person_deactivate).
     return list(
-        Person.objects.filter(organization_id=organization_id)
+        Person.objects.filter(organization_id=organization_id, user__is_active=True)
         .filter(Q(pk__in=members) | Q(pk__in=standing_in))
         .select_related("user", "organization")
         .order_by("pk")
     )
+
+
+def empty_lanes(organization_id: int) -> list[tuple[object, object]]:
+    """(SOP, lane) of every lane of the SOPs the institution runs where no active person
+    sits: its steps would wait for nobody. A deactivated person's seat counts as empty."""
+    from siaran.core import sops
+
+    active = set(
+        LaneMember.objects.filter(
+            org_sop__organization_id=organization_id, person__user__is_active=True
+        ).values_list("org_sop__sop_id", "lane_id")
+    )
+    empty = []
+    runs = OrgSop.objects.filter(organization_id=organization_id, active=True).order_by("sop_id")
+    for sop_id in runs.values_list("sop_id", flat=True):
+        sop = sops.find(sop_id)
+        if sop is not None:
+            empty += [(sop, lane) for lane in sop.lanes if (sop_id, lane.id) not in active]
+    return empty
+
+
+def locked_until(people: list[Person]) -> dict[int, dt.datetime]:
+    """{person id: when their sign-in lockout ends} for the people django-axes locks out
+    now (too many failed sign-ins from one address)."""
+    from axes.helpers import get_cool_off
+    from axes.models import AccessAttempt
+    from django.conf import settings
+
+    from .actions import login_names
+
+    cool_off = get_cool_off()
+    now = timezone.now()
+    names = {name: person.pk for person in people for name in login_names(person.user)}
+    attempts = AccessAttempt.objects.filter(username__in=list(names))
+    if cool_off is not None:
+        attempts = attempts.filter(attempt_time__gte=now - cool_off)
+    failures: dict[tuple[int, str | None], tuple[int, dt.datetime]] = {}
+    for username, ip, count, at in attempts.values_list(
+        "username", "ip_address", "failures_since_start", "attempt_time"
+    ):
+        key = (names[username], ip)
+        total, last = failures.get(key, (0, at))
+        failures[key] = (total + count, max(last, at))
+    locked: dict[int, dt.datetime] = {}
+    for (person_id, _ip), (total, last) in failures.items():
+        if total >= settings.AXES_FAILURE_LIMIT:
+            # No cool-off: locked until an administrator unlocks.
+            until = last + cool_off if cool_off is not None else dt.datetime.max.replace(tzinfo=dt.UTC)
+            locked[person_id] = max(until, locked.get(person_id, until))
+    return locked
