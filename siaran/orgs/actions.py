@@ -38,6 +38,7 @@ from .models import (
 
 log = logging.getLogger(__name__)
 
+
 def organization_ensure(
     *, slug: str, name: str, short_name: str = "", parent: str = "", sop_ids: tuple[str, ...] = ()
 ) -> Organization:
@@ -497,8 +498,7 @@ def invitation_accept(
                 email=invitation.email,
             )
             runs = {
-                sop_id
-                for sop_id in invitation.organization.sops.values_list("sop_id", flat=True)
+                sop_id for sop_id in invitation.organization.sops.values_list("sop_id", flat=True)
             }
             for sop_id, lane_id in invitation.seats:
                 if sop_id in runs:
@@ -573,8 +573,13 @@ def _invitation_fields(
         raise OrgError(_("Someone in Siaran already has this e-mail address."))
     nip = _checked_nip(nip)
     seats = _checked_seats(organization, seats)
-    return {"email": email, "name": " ".join(name.split())[:200], "nip": nip,
-            "title": " ".join(title.split())[:200], "seats": seats}
+    return {
+        "email": email,
+        "name": " ".join(name.split())[:200],
+        "nip": nip,
+        "title": " ".join(title.split())[:200],
+        "seats": seats,
+    }
 
 
 def _invitation_write(
@@ -710,8 +715,10 @@ def person_deactivate(*, admin: Person, person_id: int) -> int:
 def person_reactivate(*, admin: Person, person_id: int) -> None:
     person = _admins_person(admin, person_id)
     with transaction.atomic():
-        if get_user_model().objects.filter(pk=person.user_id, is_active=False).update(
-            is_active=True
+        if (
+            get_user_model()
+            .objects.filter(pk=person.user_id, is_active=False)
+            .update(is_active=True)
         ):
             record("person_reactivated", actor=admin, data={"person": person.user.username})
 

@@ -132,6 +132,7 @@ def locked_until(people: list[Person]) -> dict[int, dt.datetime]:
     for (person_id, _ip), (total, last) in failures.items():
         if total >= settings.AXES_FAILURE_LIMIT:
             # No cool-off: locked until an administrator unlocks.
-            until = last + cool_off if cool_off is not None else dt.datetime.max.replace(tzinfo=dt.UTC)
+            forever = dt.datetime.max.replace(tzinfo=dt.UTC)
+            until = last + cool_off if cool_off is not None else forever
             locked[person_id] = max(until, locked.get(person_id, until))
     return locked

@@ -111,9 +111,7 @@ def _people_change(request, admin: Person) -> str:
 def person(request, person_id: int):
     """An administrator edits a person of their institution."""
     admin = _admin(request)
-    person = (
-        admin.organization.people.select_related("user", "unit").filter(pk=person_id).first()
-    )
+    person = admin.organization.people.select_related("user", "unit").filter(pk=person_id).first()
     if person is None:
         raise Http404(_("No such person in your institution."))
     if request.method == "POST":
