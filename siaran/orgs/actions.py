@@ -197,12 +197,11 @@ def person_add(
     email: str = "",
 ) -> Person:
     _require_admin(admin)
-    username, name, nip = username.strip(), name.strip(), "".join(nip.split())
+    username, name = username.strip(), name.strip()
     email = _checked_email(email)
     if not username or not name:
         raise OrgError(_("A username and a name are required."))
-    if nip and (not nip.isdigit() or len(nip) != 18):
-        raise OrgError(_("A NIP has 18 digits."))
+    nip = _checked_nip(nip)
     if get_user_model().objects.filter(username=username).exists():
         raise OrgError(_("This username is taken."))
     if len(password) < 10:

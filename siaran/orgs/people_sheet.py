@@ -26,10 +26,10 @@ class SheetError(Exception):
 def columns() -> list[tuple[str, str, tuple[str, ...]]]:
     """(key, header in the current language, other accepted headers) of the fixed columns."""
     return [
-        ("email", _("E-mail"), ("e-mail", "email", "alamat e-mail", "e-mail address")),
+        ("email", _("E-mail"), ("e-mail", "email", "surel", "alamat surel", "e-mail address")),
         ("name", _("Name"), ("nama", "name")),
         ("nip", "NIP", ("nip",)),
-        ("title", _("Title"), ("jabatan", "title")),
+        ("title", _("Job title"), ("jabatan", "title", "job title")),
         ("unit", _("Unit"), ("unit", "unit kerja")),
         ("admin", _("Administrator"), ("administrator", "admin")),
     ]
