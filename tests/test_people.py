@@ -44,9 +44,9 @@ def accept(client, path, **fields):
 def test_an_administrator_invites_by_mail_and_the_person_joins(
     client,
     demo,
-    smtp,
+    smtp,  # noqa: F811 (the fixture)
     settings,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     settings.SIARAN_BASE_URL = "https://siaran.rspon.example"
     login(client, "rspon-admin")
@@ -138,8 +138,7 @@ def test_an_invitation_refuses_bad_input_and_changes_nothing(demo):
     with pytest.raises(OrgError, match="instansi"):
         actions.invitation_send(organization="nowhere", email="a@x.id")
     # Another institution's administrator, a person who is not an administrator.
-    other = demo["poltekkes-jkt2-admin"] if "poltekkes-jkt2-admin" in demo else None
-    other = other or Person.objects.get(organization__slug="poltekkes-jkt2", is_admin=True)
+    other = Person.objects.get(organization__slug="poltekkes-jkt2", is_admin=True)
     with pytest.raises(OrgError):
         actions.invitation_send(organization=organization, email="a@x.id", actor=other)
     with pytest.raises(OrgError):
@@ -326,8 +325,8 @@ HEADER = ["E-mail", "Nama", "NIP", "Jabatan", "Unit", "Administrator", "rspon-me
 def test_import_people_from_xlsx_with_a_report_of_refused_rows(
     client,
     demo,
-    smtp,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    smtp,  # noqa: F811 (the fixture)
+    django_capture_on_commit_callbacks,
 ):
     login(client, "rspon-admin")
     data = xlsx(
@@ -397,8 +396,8 @@ def test_import_csv_and_malformed_files(client, demo, django_capture_on_commit_c
     for name, data, sentence in (
         ("people.xlsx", b"PK\x03\x04 not really a zip", "bukan lembar kerja"),
         ("people.pdf", b"%PDF-1.4", "XLSX atau CSV"),
-        ("people.csv", "Posel;Nama\r\na@b.id;A\r\n".encode(), "Kolom"),
-        ("people.csv", "Nama;NIP\r\nA;1\r\n".encode(), "kolom"),
+        ("people.csv", b"Posel;Nama\r\na@b.id;A\r\n", "Kolom"),
+        ("people.csv", b"Nama;NIP\r\nA;1\r\n", "kolom"),
         ("people.xlsx", xlsx([HEADER] + [[f"p{i}@x.id", f"P{i}"] for i in range(501)]), "500"),
         ("people.csv", b"E-mail,Nama\r\n", "tidak berisi"),
     ):
