@@ -9,7 +9,12 @@ import pytest
 from siaran.orgs import actions
 from siaran.orgs.models import Invitation
 from tests.mailbox import smtp  # noqa: F401 (a fixture)
-from tests.test_browser import PHONE_WIDTH, VIEWPORTS, browser  # noqa: F401 (a fixture)
+from tests.test_browser import (  # noqa: F401 (a fixture)
+    PHONE_WIDTH,
+    VIEWPORTS,
+    _screenshot_dir,
+    browser,
+)
 
 
 @pytest.fixture
@@ -51,6 +56,7 @@ def test_the_first_administrator_joins_and_imports_people(server, browser, smtp,
     expect(page.locator("h1")).to_have_text("RS Pusat Otak Nasional")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     expect(page.locator("#id_username")).to_have_value("kepala")
+    page.screenshot(path=str(_screenshot_dir() / "people-phone-01-accept.png"), full_page=True)
     page.fill("#id_name", "Kepala Humas")
     page.fill("#id_password", "laut-biru-2026")
     page.fill("#id_password_again", "laut-biru-2026")
@@ -58,6 +64,7 @@ def test_the_first_administrator_joins_and_imports_people(server, browser, smtp,
     page.wait_for_url(lambda url: "/tasks/" in url)
 
     page.goto(server + "/institution/people/")
+    page.screenshot(path=str(_screenshot_dir() / "people-phone-02-people.png"), full_page=True)
     path = tmp_path / "pegawai.xlsx"
     path.write_bytes(_people_xlsx())
     page.set_input_files("#id_import_file", str(path))
@@ -66,6 +73,7 @@ def test_the_first_administrator_joins_and_imports_people(server, browser, smtp,
     expect(page.locator("#import-refused tbody tr")).to_have_count(1)
     expect(page.locator("#import-refused")).to_contain_text("18 digit")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(_screenshot_dir() / "people-phone-03-import.png"), full_page=True)
     box = page.locator("main a.btn").last.bounding_box()
     assert box is not None and box["x"] + box["width"] <= PHONE_WIDTH
     [invited] = smtp.take()

@@ -44,6 +44,8 @@ def people(request):
             messages.success(request, done)
             return redirect("orgs:people")
     staff = list(admin.organization.people.select_related("user", "unit").order_by("name"))
+    sop_ids = sorted(admin.organization.sops.values_list("sop_id", flat=True))
+    first = sops.find(sop_ids[0]) if sop_ids else None
     invitations = admin.organization.invitations.filter(
         accepted_at=None, revoked_at=None
     ).select_related("unit", "invited_by")
@@ -56,7 +58,8 @@ def people(request):
             "invitations": invitations.order_by("email"),
             "empty_lanes": empty_lanes(admin.organization_id),
             "locked": locked_until(staff),
-            "sop_ids": sorted(admin.organization.sops.values_list("sop_id", flat=True)),
+            "sop_ids": sop_ids,
+            "lane_example": ", ".join(lane.id for lane in first.lanes[:2]) if first else "",
         },
     )
 
