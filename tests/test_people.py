@@ -453,3 +453,17 @@ def test_two_submissions_of_one_invitation_make_one_person(demo, monkeypatch):
             password_again="laut-biru-2026",
         )
     assert not User.objects.filter(username="racer").exists()
+
+
+def test_a_spreadsheet_that_unpacks_to_too_much_is_refused():
+    """A ZIP of a few kilobytes that would unpack to more than the limit is not opened."""
+    import zipfile
+
+    from siaran.orgs import people_sheet
+
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", b"\0" * (people_sheet.MAX_UNPACKED_BYTES + 1))
+    assert len(packed.getvalue()) < people_sheet.MAX_BYTES
+    with pytest.raises(people_sheet.SheetError):
+        people_sheet.read("bomb.xlsx", packed.getvalue(), ["rspon-medsos"])

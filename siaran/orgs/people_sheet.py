@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 
 MAX_ROWS = 500
 MAX_BYTES = 2 * 1024 * 1024
+# An XLSX is a ZIP: a small file may unpack to gigabytes (a decompression bomb).
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 
 
 class SheetError(Exception):
@@ -122,6 +124,14 @@ def _text(value) -> str:
 def _xlsx_rows(data: bytes):
     from openpyxl import load_workbook
 
+    unreadable = _("This file is not a spreadsheet Siaran can read.")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise SheetError(unreadable) from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise SheetError(unreadable)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = book.worksheets[0]
@@ -132,7 +142,7 @@ def _xlsx_rows(data: bytes):
                 break
         book.close()
     except (zipfile.BadZipFile, KeyError, ValueError, IndexError, OSError, TypeError):
-        raise SheetError(_("This file is not a spreadsheet Siaran can read.")) from None
+        raise SheetError(unreadable) from None
     return table
 
 
