@@ -467,3 +467,34 @@ def test_a_spreadsheet_that_unpacks_to_too_much_is_refused():
     assert len(packed.getvalue()) < people_sheet.MAX_BYTES
     with pytest.raises(people_sheet.SheetError):
         people_sheet.read("bomb.xlsx", packed.getvalue(), ["rspon-medsos"])
+
+
+@pytest.mark.django_db
+def test_the_people_page_resends_and_revokes_invitations_of_its_institution_only(
+    client,
+    demo,
+    smtp,  # noqa: F811 (the fixture)
+    django_capture_on_commit_callbacks,
+):
+    admin = demo["rspon-admin"]
+    first = actions.invitation_send(organization=admin.organization, email="w@x.id", actor=admin)
+    other = Person.objects.get(organization__slug="poltekkes-jkt2", is_admin=True)
+    foreign = actions.invitation_send(organization=other.organization, email="f@x.id", actor=other)
+    login(client, "rspon-admin")
+    # A refused invitation comes back in its own form, filled as it was typed.
+    page = client.post("/institution/people/", {"invite": "1", "email": "w@", "name": "Wati"})
+    assert 'id="id_invite_name" name="name" value="Wati"' in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/institution/people/", {"resend": first.pk})
+    [mail] = smtp.take()
+    [link] = set(LINK.findall(mail.body))
+    assert client.get(link_path(first.link)).status_code == 410  # the old link stopped
+    assert client.get(link_path(link)).status_code == 200
+    newest = Invitation.objects.get(email="w@x.id", revoked_at=None)
+    client.post("/institution/people/", {"revoke": newest.pk})
+    assert client.get(link_path(link)).status_code == 410
+    # Another institution's invitation: neither resent nor revoked.
+    page = client.post("/institution/people/", {"revoke": foreign.pk}, follow=True)
+    assert "Undangan tidak ditemukan" in page.content.decode()
+    assert Invitation.objects.get(pk=foreign.pk).revoked_at is None
+    assert "f@x.id" not in client.get("/institution/people/").content.decode()

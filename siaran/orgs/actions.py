@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from siaran.audit.actions import record
 from siaran.core.site import site_url
@@ -371,6 +372,8 @@ def _checked_email(email: str) -> str:
     if email:
         try:
             validate_email(email)
+            if len(email) > 254:  # the longest the user's column holds
+                raise ValidationError(email)
         except ValidationError:
             raise OrgError(_("This is not an e-mail address.")) from None
     return email
@@ -382,6 +385,10 @@ def _require_admin(person: Person) -> None:
 
 
 # -- invitations ---------------------------------------------------------------------
+
+SAME_MOMENT = gettext_noop(
+    "Someone invited the same address at the same moment: look at the invitations."
+)
 
 
 def invitation_send(
@@ -409,12 +416,15 @@ def invitation_send(
     fields = _invitation_fields(
         organization, email=email, name=name, nip=nip, title=title, seats=list(seats)
     )
-    with transaction.atomic():
-        invitation = _invitation_write(
-            organization, actor, fields, is_admin=is_admin, unit_name=unit_name, base=base_url
-        )
-        pending = [(invitation.pk, invitation.link)]
-        transaction.on_commit(lambda: invitations_mail(pending), robust=True)
+    try:
+        with transaction.atomic():
+            invitation = _invitation_write(
+                organization, actor, fields, is_admin=is_admin, unit_name=unit_name, base=base_url
+            )
+            pending = [(invitation.pk, invitation.link)]
+            transaction.on_commit(lambda: invitations_mail(pending), robust=True)
+    except IntegrityError:  # the same address invited at the same moment (one open each)
+        raise OrgError(_(SAME_MOMENT)) from None
     return invitation
 
 
@@ -458,6 +468,8 @@ def invitation_accept(
     username, name = username.strip(), " ".join(name.split())
     if not username or not name:
         raise OrgError(_("A username and a name are required."))
+    if len(username) > 150 or len(name) > 200:
+        raise OrgError(_("The username or the name is too long."))
     try:
         User.username_validator(username)
     except ValidationError:
@@ -783,6 +795,16 @@ def people_import(*, admin: Person, name: str, data: bytes, base_url: str = "") 
         raise OrgError(str(error)) from None
     if not rows:
         raise OrgError(_("The file has no people in it."))
+    try:
+        return _people_save(admin, name, rows, base_url)
+    except IntegrityError:  # an address invited at the same moment elsewhere
+        raise OrgError(_(SAME_MOMENT)) from None
+
+
+def _people_save(admin: Person, name: str, rows: list, base_url: str) -> dict:
+    from . import people_sheet
+
+    organization = admin.organization
     saved, refused, seen, pending = [], [], {}, []
     with transaction.atomic():
         for row in rows:

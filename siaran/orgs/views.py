@@ -54,7 +54,9 @@ def people(request):
         "orgs/people.html",
         {
             "people": staff,
-            "form": request.POST,
+            # A refused form comes back filled: the invitation's or the new person's.
+            "invite_form": request.POST if request.POST.get("invite") else {},
+            "form": {} if request.POST.get("invite") else request.POST,
             "invitations": invitations.order_by("email"),
             "empty_lanes": empty_lanes(admin.organization_id),
             "locked": locked_until(staff),
