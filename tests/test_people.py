@@ -251,7 +251,11 @@ def test_deactivation_releases_claims_and_warns_of_empty_lanes(client, demo):
     assert [p.pk for p in lane_holders(verifier.organization_id, task.sop_id, "verifikator")] == [
         second.pk
     ]
-    # The last active person of the lane: the lane is empty, and both pages say so.
+    # The last active person of the lane: the people page says so before, and warns after.
+    client.force_login(admin.user, backend="siaran.orgs.backends.PersonBackend")
+    page = client.get("/institution/people/").content.decode()
+    assert "Satu-satunya pegawai aktif di: poltekkes-jkt2-publikasi: Verifikator" in page
+    assert "Tidak ada lagi pegawai aktif di: poltekkes-jkt2-publikasi: Verifikator" in page
     actions.person_deactivate(admin=admin, person_id=second.pk)
     [(sop, lane)] = empty_lanes(verifier.organization_id)
     assert lane.id == "verifikator"

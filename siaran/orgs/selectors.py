@@ -106,6 +106,29 @@ def empty_lanes(organization_id: int) -> list[tuple[object, object]]:
     return empty
 
 
+def last_in_lanes(organization_id: int) -> dict[int, list[tuple[object, object]]]:
+    """{person id: [(SOP, lane)]} of the lanes each active person alone holds: what
+    deactivating them would leave with nobody."""
+    from collections import defaultdict
+
+    from siaran.core import sops
+
+    holders = defaultdict(set)
+    for sop_id, lane_id, person_id in LaneMember.objects.filter(
+        org_sop__organization_id=organization_id,
+        org_sop__active=True,
+        person__user__is_active=True,
+    ).values_list("org_sop__sop_id", "lane_id", "person_id"):
+        holders[sop_id, lane_id].add(person_id)
+    alone = defaultdict(list)
+    for (sop_id, lane_id), people in sorted(holders.items()):
+        sop = sops.find(sop_id)
+        lane = next((lane for lane in sop.lanes if lane.id == lane_id), None) if sop else None
+        if len(people) == 1 and lane is not None:
+            alone[next(iter(people))].append((sop, lane))
+    return dict(alone)
+
+
 def locked_until(people: list[Person]) -> dict[int, dt.datetime]:
     """{person id: when their sign-in lockout ends} for the people django-axes locks out
     now (too many failed sign-ins from one address)."""

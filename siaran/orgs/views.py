@@ -20,7 +20,7 @@ from siaran.core.templatetags.siaran import localized
 from . import actions, people_sheet
 from .actions import OrgError
 from .models import HOLIDAY_KINDS, Acting, Invitation, Person
-from .selectors import empty_lanes, locked_until
+from .selectors import empty_lanes, last_in_lanes, locked_until
 
 
 def _admin(request) -> Person:
@@ -60,6 +60,10 @@ def people(request):
             "invitations": invitations.order_by("email"),
             "empty_lanes": empty_lanes(admin.organization_id),
             "locked": locked_until(staff),
+            "last_in": {
+                pk: ", ".join(f"{sop.id}: {localized(lane, 'name')}" for sop, lane in lanes)
+                for pk, lanes in last_in_lanes(admin.organization_id).items()
+            },
             "sop_ids": sop_ids,
             "lane_example": ", ".join(lane.id for lane in first.lanes[:2]) if first else "",
         },
