@@ -141,6 +141,8 @@ AXES_CLIENT_IP_CALLABLE = "siaran.core.clients.client_ip"
 AXES_USERNAME_CALLABLE = "siaran.signin.lockout.username"
 # The lockout page says when the lockout ends, in the person's time zone.
 AXES_LOCKOUT_CALLABLE = "siaran.signin.lockout.response"
+# Days an invitation link (siaran.orgs.models.Invitation) stays valid.
+SIARAN_INVITATION_DAYS = float(env("SIARAN_INVITATION_DAYS", "7"))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cases:inbox"
 LOGOUT_REDIRECT_URL = "login"

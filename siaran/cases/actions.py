@@ -396,6 +396,20 @@ def step_release(*, person: Person, case_id: int) -> Case:
     return case
 
 
+def claims_release(*, person: Person, actor: Person) -> int:
+    """Put back in their team's queue every step `person` had taken, because an
+    administrator (`actor`) deactivated them; each case's timeline says so. In the
+    caller's transaction. Returns how many steps were released."""
+    released = 0
+    for case in Case.objects.filter(organization_id=person.organization_id, claimed_by=person):
+        with transaction.atomic():
+            if Case.objects.filter(pk=case.pk, claimed_by=person).update(claimed_by=None):
+                data = {"holder": person.pk, "holder_name": person.name}
+                _record(actor, case, "step_released_for", step_id=case.current_step, data=data)
+                released += 1
+    return released
+
+
 def timeline_add(
     *, person: Person, case: Case, kind: str, note: str = "", data: dict | None = None
 ) -> None:

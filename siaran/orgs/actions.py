@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
+import secrets
 import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email, validate_slug
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from siaran.audit.actions import anchor_first, record
+from siaran.core.site import site_url
 
 from .calendar import shipped_holidays
 from .models import (
@@ -24,6 +32,7 @@ from .models import (
     SECOND_FACTOR_RULES,
     Acting,
     Holiday,
+    Invitation,
     LaneMember,
     Organization,
     OrgSop,
@@ -32,6 +41,8 @@ from .models import (
     SopVersion,
     Unit,
 )
+
+log = logging.getLogger(__name__)
 
 
 def organization_ensure(
@@ -193,12 +204,11 @@ def person_add(
     email: str = "",
 ) -> Person:
     _require_admin(admin)
-    username, name, nip = username.strip(), name.strip(), "".join(nip.split())
+    username, name = username.strip(), name.strip()
     email = _checked_email(email)
     if not username or not name:
         raise OrgError(_("A username and a name are required."))
-    if nip and (not nip.isdigit() or len(nip) != 18):
-        raise OrgError(_("A NIP has 18 digits."))
+    nip = _checked_nip(nip)
     if get_user_model().objects.filter(username=username).exists():
         raise OrgError(_("This username is taken."))
     if len(password) < 10:
@@ -394,6 +404,8 @@ def _checked_email(email: str) -> str:
     if email:
         try:
             validate_email(email)
+            if len(email) > 254:  # the longest the user's column holds
+                raise ValidationError(email)
         except ValidationError:
             raise OrgError(_("This is not an e-mail address.")) from None
     return email
@@ -450,6 +462,7 @@ def organization_create(
         holidays_seed(organization=organization)
         data = {"slug": slug, **fields, "units": units}
         record("institution_created", organization=organization, username=operator_name, data=data)
+        anchor_first(organization)  # sealed from its first day (siaran.audit)
     return organization
 
 
@@ -581,3 +594,474 @@ def _operator_name(user) -> str:
     if not user.is_superuser:
         raise OrgError(_("Only the operator of this Siaran can do this."))
     return user.username
+# -- invitations ---------------------------------------------------------------------
+
+SAME_MOMENT = gettext_noop(
+    "Someone invited the same address at the same moment: look at the invitations."
+)
+
+
+def invitation_send(
+    *,
+    organization: Organization | str,
+    email: str,
+    is_admin: bool = False,
+    actor: Person | None = None,
+    name: str = "",
+    nip: str = "",
+    title: str = "",
+    unit_name: str = "",
+    seats: list[tuple[str, str]] | tuple = (),
+    base_url: str = "",
+) -> Invitation:
+    """Invite `email` to join `organization` (an institution or its slug) by a single-use
+    link that expires, mailed once the invitation is committed. `actor`: the administrator
+    who invites (None: the operator). An open invitation to the same address is replaced.
+    The returned invitation carries the link as `.link` (the only time it is known)."""
+    organization = _organization(organization)
+    if actor is not None:
+        _require_admin(actor)
+        if actor.organization_id != organization.pk:
+            raise OrgError(_("Only an administrator of your institution can do this."))
+    fields = _invitation_fields(
+        organization, email=email, name=name, nip=nip, title=title, seats=list(seats)
+    )
+    try:
+        with transaction.atomic():
+            invitation = _invitation_write(
+                organization, actor, fields, is_admin=is_admin, unit_name=unit_name, base=base_url
+            )
+            pending = [(invitation.pk, invitation.link)]
+            transaction.on_commit(lambda: invitations_mail(pending), robust=True)
+    except IntegrityError:  # the same address invited at the same moment (one open each)
+        raise OrgError(_(SAME_MOMENT)) from None
+    return invitation
+
+
+def invitation_resend(*, admin: Person, invitation_id: int, base_url: str = "") -> Invitation:
+    """Send an open or expired invitation again with a new link; the old link stops."""
+    old = _admins_invitation(admin, invitation_id)
+    return invitation_send(
+        organization=admin.organization,
+        email=old.email,
+        is_admin=old.is_admin,
+        actor=admin,
+        name=old.name,
+        nip=old.nip,
+        title=old.title,
+        unit_name=old.unit.name if old.unit else "",
+        seats=[tuple(seat) for seat in old.seats],
+        base_url=base_url,
+    )
+
+
+def invitation_revoke(*, admin: Person, invitation_id: int) -> None:
+    invitation = _admins_invitation(admin, invitation_id)
+    with transaction.atomic():
+        revoked = Invitation.objects.filter(
+            pk=invitation.pk, accepted_at=None, revoked_at=None
+        ).update(revoked_at=timezone.now())
+        if revoked:
+            record("invitation_revoked", actor=admin, data={"email": invitation.email})
+
+
+def invitation_accept(
+    *, token: str, username: str, name: str, password: str, password_again: str
+) -> Person:
+    """Make the invited person's login and person, seat them, and use the invitation up.
+    Single use even when two submissions race: the invitation is taken by a conditional
+    update first, in the same transaction as everything else."""
+    invitation = Invitation.objects.filter(token_digest=Invitation.digest_of(token)).first()
+    if invitation is None or not invitation.is_open:
+        raise OrgError(_("This invitation link cannot be used any more."))
+    User = get_user_model()  # noqa: N806 (a class)
+    username, name = username.strip(), " ".join(name.split())
+    if not username or not name:
+        raise OrgError(_("A username and a name are required."))
+    if len(username) > 150 or len(name) > 200:
+        raise OrgError(_("The username or the name is too long."))
+    try:
+        User.username_validator(username)
+    except ValidationError:
+        raise OrgError(
+            _("A username may have only letters, digits and the characters @ . + - _.")
+        ) from None
+    if User.objects.filter(username__iexact=username).exists():
+        raise OrgError(_("This username is taken."))
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise OrgError(_("Someone in Siaran already has this e-mail address."))
+    if password != password_again:
+        raise OrgError(_("The two passwords differ."))
+    try:
+        validate_password(password, User(username=username, email=invitation.email))
+    except ValidationError as error:
+        raise OrgError(" ".join(error.messages)) from None
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            taken = Invitation.objects.filter(
+                pk=invitation.pk, accepted_at=None, revoked_at=None, expires_at__gt=now
+            ).update(accepted_at=now)
+            if not taken:
+                raise OrgError(_("This invitation link cannot be used any more."))
+            # Created here, not by person_ensure's get_or_create: a username taken a moment
+            # ago by someone else must fail, not hand over their login.
+            User.objects.create(username=username, email=invitation.email)
+            person = person_ensure(
+                organization=invitation.organization,
+                username=username,
+                name=name,
+                password=password,
+                nip=invitation.nip,
+                title=invitation.title,
+                unit=invitation.unit,
+                is_admin=invitation.is_admin,
+                email=invitation.email,
+            )
+            runs = {
+                sop_id for sop_id in invitation.organization.sops.values_list("sop_id", flat=True)
+            }
+            for sop_id, lane_id in invitation.seats:
+                if sop_id in runs:
+                    lane_assign(person=person, sop_id=sop_id, lane_id=lane_id)
+            Invitation.objects.filter(pk=invitation.pk).update(accepted_by=person)
+            data = {"email": invitation.email, "username": username}
+            record("invitation_accepted", actor=person, data=data)
+    except IntegrityError:
+        raise OrgError(_("This username is taken.")) from None
+    return person
+
+
+def invitations_mail(pending: list[tuple[int, str]]) -> int:
+    """Mail each invitation (id, link) through one connection; runs after the commit.
+    An invitation whose mail fails keeps no `mailed_at`, and its page offers to resend."""
+    invitations = Invitation.objects.select_related("organization", "invited_by__user").in_bulk(
+        [pk for pk, _link in pending]
+    )
+    sent = 0
+    with mail.get_connection() as connection:
+        for pk, link in pending:
+            invitation = invitations.get(pk)
+            if invitation is None:
+                continue
+            try:
+                _invitation_message(invitation, link, connection).send()
+            except Exception:
+                log.exception("invitation %s: mail failed", pk)
+            else:
+                Invitation.objects.filter(pk=pk).update(mailed_at=timezone.now())
+                sent += 1
+    return sent
+
+
+def _invitation_message(invitation: Invitation, link: str, connection) -> mail.EmailMessage:
+    """Indonesian first, then English: the invited person's language is not known yet."""
+    context = {"invitation": invitation, "link": link, "organization": invitation.organization}
+    parts = []
+    for language in ("id", "en"):
+        with translation.override(language), timezone.override(invitation.organization.time_zone):
+            parts.append(render_to_string("orgs/mail/invitation.txt", context).strip())
+    with translation.override("id"):
+        subject = _("[Siaran] Invitation to join %(organization)s") % {
+            "organization": invitation.organization.name
+        }
+    return mail.EmailMessage(
+        subject=subject,
+        body="\n\n----------\n\n".join(parts) + "\n",
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[invitation.email],
+        connection=connection,
+    )
+
+
+def _organization(organization: Organization | str) -> Organization:
+    if isinstance(organization, Organization):
+        return organization
+    found = Organization.objects.filter(slug=organization).first()
+    if found is None:
+        raise OrgError(_("There is no institution %(slug)s.") % {"slug": organization})
+    return found
+
+
+def _invitation_fields(
+    organization: Organization, *, email: str, name: str, nip: str, title: str, seats: list
+) -> dict:
+    """The invitation's checked fields; OrgError with a sentence when one is wrong."""
+    email = _checked_email(email).lower()
+    if not email:
+        raise OrgError(_("An e-mail address is required."))
+    if get_user_model().objects.filter(email__iexact=email).exists():
+        raise OrgError(_("Someone in Siaran already has this e-mail address."))
+    nip = _checked_nip(nip)
+    seats = _checked_seats(organization, seats)
+    return {
+        "email": email,
+        "name": " ".join(name.split())[:200],
+        "nip": nip,
+        "title": " ".join(title.split())[:200],
+        "seats": seats,
+    }
+
+
+def _invitation_write(
+    organization: Organization,
+    actor: Person | None,
+    fields: dict,
+    *,
+    is_admin: bool,
+    unit_name: str,
+    base: str,
+) -> Invitation:
+    """Replace the open invitation to the address, if any, with a new one (in the caller's
+    transaction); returns it with its link as `.link`."""
+    now = timezone.now()
+    Invitation.objects.filter(
+        organization=organization, email=fields["email"], accepted_at=None, revoked_at=None
+    ).update(revoked_at=now)
+    unit_name = " ".join(unit_name.split())
+    unit = unit_ensure(organization=organization, name=unit_name[:200]) if unit_name else None
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        organization=organization,
+        invited_by=actor,
+        token_digest=Invitation.digest_of(token),
+        expires_at=now + dt.timedelta(days=settings.SIARAN_INVITATION_DAYS),
+        is_admin=bool(is_admin),
+        unit=unit,
+        **fields,
+    )
+    invitation.link = site_url(base) + reverse("orgs:invitation", args=[token])
+    data = {"email": invitation.email, "is_admin": invitation.is_admin, "seats": fields["seats"]}
+    record("invitation_sent", organization=organization, actor=actor, data=data)  # no token
+    return invitation
+
+
+def _checked_nip(nip: str) -> str:
+    nip = "".join((nip or "").split())
+    if nip and (not nip.isdigit() or len(nip) != 18):
+        raise OrgError(_("A NIP has 18 digits."))
+    return nip
+
+
+def _checked_seats(organization: Organization, seats: list) -> list[list[str]]:
+    from siaran.core import sops
+
+    runs = set(organization.sops.values_list("sop_id", flat=True))
+    checked = []
+    for sop_id, lane_id in seats:
+        sop = sops.find(sop_id) if sop_id in runs else None
+        if sop is None:
+            raise OrgError(_("Your institution does not run the SOP %(sop)s.") % {"sop": sop_id})
+        if lane_id not in {lane.id for lane in sop.lanes}:
+            raise OrgError(
+                _("The SOP %(sop)s has no lane %(lane)s.") % {"sop": sop_id, "lane": lane_id}
+            )
+        if [sop_id, lane_id] not in checked:
+            checked.append([sop_id, lane_id])
+    return checked
+
+
+def _admins_invitation(admin: Person, invitation_id: int) -> Invitation:
+    _require_admin(admin)
+    invitation = Invitation.objects.filter(
+        pk=invitation_id, organization_id=admin.organization_id, accepted_at=None
+    ).first()
+    if invitation is None:
+        raise OrgError(_("No such invitation."))
+    return invitation
+
+
+# -- a person's record, deactivation, lockouts -----------------------------------------
+
+
+def person_edit(
+    *,
+    admin: Person,
+    person_id: int,
+    name: str,
+    nip: str = "",
+    title: str = "",
+    unit_name: str = "",
+    email: str = "",
+    is_admin: bool = False,
+) -> Person:
+    person = _admins_person(admin, person_id)
+    name = " ".join(name.split())
+    if not name:
+        raise OrgError(_("A name is required."))
+    nip = _checked_nip(nip)
+    email = _checked_email(email)
+    users = get_user_model().objects
+    if email and users.filter(email__iexact=email).exclude(pk=person.user_id).exists():
+        raise OrgError(_("Someone in Siaran already has this e-mail address."))
+    if person.is_admin and not is_admin and _last_admin(person):
+        raise OrgError(_("The institution's last administrator stays an administrator."))
+    unit_name = " ".join(unit_name.split())
+    with transaction.atomic():
+        person.unit = None
+        if unit_name:
+            person.unit = unit_ensure(organization=admin.organization, name=unit_name[:200])
+        person.name, person.nip, person.title = name[:200], nip, " ".join(title.split())[:200]
+        person.is_admin = bool(is_admin)
+        person.save(update_fields=["name", "nip", "title", "unit", "is_admin"])
+        person.user.email = email
+        person.user.save(update_fields=["email"])
+        data = {"person": person.user.username, "name": person.name, "nip": nip}
+        data.update(title=person.title, unit=unit_name, email=email, is_admin=person.is_admin)
+        record("person_edited", actor=admin, data=data)
+    return person
+
+
+def person_deactivate(*, admin: Person, person_id: int) -> int:
+    """The person can no longer sign in or be told anything; every step they had taken
+    goes back to their team's queue. Their lane seats stay, shown as empty. Returns the
+    number of steps released."""
+    from siaran.cases.actions import claims_release  # cases imports this app
+
+    person = _admins_person(admin, person_id)
+    if person.pk == admin.pk:
+        raise OrgError(_("You cannot deactivate yourself."))
+    if person.is_admin and _last_admin(person):
+        raise OrgError(_("The institution's last administrator cannot be deactivated."))
+    with transaction.atomic():
+        updated = get_user_model().objects.filter(pk=person.user_id, is_active=True)
+        if not updated.update(is_active=False):
+            return 0
+        released = claims_release(person=person, actor=admin)
+        data = {"person": person.user.username, "released": released}
+        record("person_deactivated", actor=admin, data=data)
+    return released
+
+
+def person_reactivate(*, admin: Person, person_id: int) -> None:
+    person = _admins_person(admin, person_id)
+    with transaction.atomic():
+        if (
+            get_user_model()
+            .objects.filter(pk=person.user_id, is_active=False)
+            .update(is_active=True)
+        ):
+            record("person_reactivated", actor=admin, data={"person": person.user.username})
+
+
+def person_unlock(*, admin: Person, person_id: int) -> int:
+    """Lift a lockout after too many failed sign-ins (django-axes); returns the failed
+    attempts forgotten."""
+    from axes.models import AccessAttempt
+
+    person = _admins_person(admin, person_id)
+    names = login_names(person.user)
+    with transaction.atomic():
+        removed, _rows = AccessAttempt.objects.filter(username__in=names).delete()
+        if removed:
+            record("person_unlocked", actor=admin, data={"person": person.user.username})
+    return removed
+
+
+def login_names(user) -> list[str]:
+    """What a person may type to sign in, as django-axes records it."""
+    names = {user.username}
+    if user.email:
+        names |= {user.email, user.email.lower()}
+    return sorted(names)
+
+
+def _admins_person(admin: Person, person_id: int) -> Person:
+    _require_admin(admin)
+    person = (
+        Person.objects.filter(pk=person_id, organization_id=admin.organization_id)
+        .select_related("user", "unit")
+        .first()
+    )
+    if person is None:
+        raise OrgError(_("No such person in your institution."))
+    return person
+
+
+def _last_admin(person: Person) -> bool:
+    """Whether `person` is the only active administrator of their institution."""
+    others = Person.objects.filter(
+        organization_id=person.organization_id, is_admin=True, user__is_active=True
+    ).exclude(pk=person.pk)
+    return not others.exists()
+
+
+# -- import ------------------------------------------------------------------------------
+
+
+def people_import(*, admin: Person, name: str, data: bytes, base_url: str = "") -> dict:
+    """Invite every valid row of a filled people template (siaran.orgs.people_sheet): the
+    invitation carries the row's name, NIP, title, unit, administrator flag and lane seats,
+    which the person gets on accepting it. Returns {"saved": [(row, e-mail)], "refused":
+    [(row, reason)]}. A file that cannot be read raises OrgError and saves nothing."""
+    from . import people_sheet
+
+    _require_admin(admin)
+    organization = admin.organization
+    sop_ids = sorted(organization.sops.values_list("sop_id", flat=True))
+    try:
+        rows = people_sheet.read(name, data, sop_ids)
+    except people_sheet.SheetError as error:
+        raise OrgError(str(error)) from None
+    if not rows:
+        raise OrgError(_("The file has no people in it."))
+    try:
+        return _people_save(admin, name, rows, base_url)
+    except IntegrityError:  # an address invited at the same moment elsewhere
+        raise OrgError(_(SAME_MOMENT)) from None
+
+
+def _people_save(admin: Person, name: str, rows: list, base_url: str) -> dict:
+    from . import people_sheet
+
+    organization = admin.organization
+    saved, refused, seen, pending = [], [], {}, []
+    with transaction.atomic():
+        for row in rows:
+            values = row.values
+            email = values.get("email", "").lower()
+            try:
+                if not values.get("name"):
+                    raise OrgError(_("The name is missing."))
+                if email in seen:
+                    raise OrgError(
+                        _("The e-mail address is already on row %(row)d.") % {"row": seen[email]}
+                    )
+                admin_flag = values.get("admin", "").lower()
+                if admin_flag not in people_sheet.YES | people_sheet.NO:
+                    raise OrgError(_("Write ya or tidak in the administrator column."))
+                seats = [
+                    (sop_id, lane.strip())
+                    for sop_id, cell in row.lanes.items()
+                    for lane in cell.replace(";", ",").split(",")
+                    if lane.strip()
+                ]
+                fields = _invitation_fields(
+                    organization,
+                    email=email,
+                    name=values.get("name", ""),
+                    nip=values.get("nip", ""),
+                    title=values.get("title", ""),
+                    seats=seats,
+                )
+            except OrgError as error:
+                refused.append((row.number, str(error)))
+                if email and email not in seen:
+                    seen[email] = row.number
+                continue
+            seen[email] = row.number
+            invitation = _invitation_write(
+                organization,
+                admin,
+                fields,
+                is_admin=admin_flag in people_sheet.YES,
+                unit_name=values.get("unit", ""),
+                base=base_url,
+            )
+            pending.append((invitation.pk, invitation.link))
+            saved.append((row.number, invitation.email))
+        data = {"file": name[:200], "saved": len(saved), "refused": len(refused)}
+        record("people_imported", actor=admin, data=data)
+        if pending:
+            transaction.on_commit(lambda: invitations_mail(pending), robust=True)
+    return {"saved": saved, "refused": refused}

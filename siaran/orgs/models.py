@@ -219,3 +219,65 @@ class Acting(models.Model):
                 condition=models.Q(ends__gte=models.F("starts")), name="acting_dates_in_order"
             )
         ]
+
+
+class Invitation(models.Model):
+    """A single-use link that lets someone make their own login and join an institution.
+
+    Only the SHA-256 of the link's token is kept, so a database leak reveals no link. What
+    the administrator already knows of the person (name, NIP, title, unit, lane seats) is
+    kept here and given to the person on acceptance."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(_("e-mail address"))  # stored lower-case
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    nip = models.CharField(_("NIP"), max_length=18, blank=True)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    unit = models.ForeignKey(Unit, on_delete=models.SET_NULL, null=True, blank=True)
+    is_admin = models.BooleanField(_("institution administrator"), default=False)
+    # [[sop_id, lane_id], ...]: the seats the person takes on acceptance.
+    seats = models.JSONField(default=list, blank=True)
+    # None: the operator (`siaran invite`).
+    invited_by = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    token_digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    # Set once the mail left: an invitation without it needs sending again.
+    mailed_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        constraints = [
+            # One open invitation per address and institution: sending again replaces it.
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=models.Q(accepted_at=None, revoked_at=None),
+                name="invitation_one_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organization}"
+
+    @staticmethod
+    def digest_of(token: str) -> str:
+        return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+    @property
+    def is_open(self) -> bool:
+        from django.utils import timezone
+
+        return (
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
+        )

@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import Acting, LaneMember, OrgSop, Person
+from .models import Acting, LaneMember, Organization, OrgSop, Person
 
 # The one rule for lane seats, read on every transition and every page; plain SQL
 # because compiling it through the ORM cost more than running it (bench/README.md).
@@ -78,8 +78,9 @@ def lane_holders(
     standing_in = Acting.objects.filter(
         for_person_id__in=members, starts__lte=day, ends__gte=day
     ).values("person_id")
+    # A deactivated person is told nothing: their seat is empty (person_deactivate).
     return list(
-        Person.objects.filter(organization_id=organization_id)
+        Person.objects.filter(organization_id=organization_id, user__is_active=True)
         .filter(Q(pk__in=members) | Q(pk__in=standing_in))
         .select_related("user", "organization")
         .order_by("pk")
@@ -105,3 +106,77 @@ def needs_second_factor(person: Person) -> bool:
         ):
             return True
     return False
+def empty_lanes(organization_id: int) -> list[tuple[object, object]]:
+    """(SOP, lane) of every lane of the SOPs the institution runs where no active person
+    sits: its steps would wait for nobody. A deactivated person's seat counts as empty."""
+    from siaran.core import sops
+
+    active = set(
+        LaneMember.objects.filter(
+            org_sop__organization_id=organization_id, person__user__is_active=True
+        ).values_list("org_sop__sop_id", "lane_id")
+    )
+    empty = []
+    organization = Organization.objects.get(pk=organization_id)
+    runs = OrgSop.objects.filter(organization_id=organization_id, active=True).order_by("sop_id")
+    for sop_id in runs.values_list("sop_id", flat=True):
+        sop = sops.running(organization, sop_id)  # the version it runs now
+        if sop is not None:
+            empty += [(sop, lane) for lane in sop.lanes if (sop_id, lane.id) not in active]
+    return empty
+
+
+def last_in_lanes(organization_id: int) -> dict[int, list[tuple[object, object]]]:
+    """{person id: [(SOP, lane)]} of the lanes each active person alone holds: what
+    deactivating them would leave with nobody."""
+    from collections import defaultdict
+
+    from siaran.core import sops
+
+    holders = defaultdict(set)
+    for sop_id, lane_id, person_id in LaneMember.objects.filter(
+        org_sop__organization_id=organization_id,
+        org_sop__active=True,
+        person__user__is_active=True,
+    ).values_list("org_sop__sop_id", "lane_id", "person_id"):
+        holders[sop_id, lane_id].add(person_id)
+    alone = defaultdict(list)
+    organization = Organization.objects.get(pk=organization_id)
+    for (sop_id, lane_id), people in sorted(holders.items()):
+        sop = sops.running(organization, sop_id)  # the version it runs now
+        lane = next((lane for lane in sop.lanes if lane.id == lane_id), None) if sop else None
+        if len(people) == 1 and lane is not None:
+            alone[next(iter(people))].append((sop, lane))
+    return dict(alone)
+
+
+def locked_until(people: list[Person]) -> dict[int, dt.datetime]:
+    """{person id: when their sign-in lockout ends} for the people django-axes locks out
+    now (too many failed sign-ins from one address)."""
+    from axes.helpers import get_cool_off
+    from axes.models import AccessAttempt
+    from django.conf import settings
+
+    from .actions import login_names
+
+    cool_off = get_cool_off()
+    now = timezone.now()
+    names = {name: person.pk for person in people for name in login_names(person.user)}
+    attempts = AccessAttempt.objects.filter(username__in=list(names))
+    if cool_off is not None:
+        attempts = attempts.filter(attempt_time__gte=now - cool_off)
+    failures: dict[tuple[int, str | None], tuple[int, dt.datetime]] = {}
+    for username, ip, count, at in attempts.values_list(
+        "username", "ip_address", "failures_since_start", "attempt_time"
+    ):
+        key = (names[username], ip)
+        total, last = failures.get(key, (0, at))
+        failures[key] = (total + count, max(last, at))
+    locked: dict[int, dt.datetime] = {}
+    for (person_id, _ip), (total, last) in failures.items():
+        if total >= settings.AXES_FAILURE_LIMIT:
+            # No cool-off: locked until an administrator unlocks.
+            forever = dt.datetime.max.replace(tzinfo=dt.UTC)
+            until = last + cool_off if cool_off is not None else forever
+            locked[person_id] = max(until, locked.get(person_id, until))
+    return locked

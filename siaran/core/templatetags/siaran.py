@@ -212,6 +212,7 @@ EVENT_TEXTS = {
     "content_saved": gettext_lazy("saved the content"),
     "step_claimed": gettext_lazy("took the step"),
     "step_released": gettext_lazy("released the step"),
+    "step_released_for": gettext_lazy("released the step of a deactivated person"),
     "channels_dropped": gettext_lazy("dropped channels from the case:"),
     # The archive's decisions on the case's record (siaran.archive.models.RecordEvent).
     "record_classified": gettext_lazy("retention class set"),
@@ -238,6 +239,8 @@ def event_text(event, sop) -> str:
     if event.kind == "channels_dropped":
         dropped = (event.data or {}).get("dropped", [])
         return f"{text} {', '.join(platform_label(c) for c in dropped)}"
+    if event.kind == "step_released_for":
+        text += f" ({(event.data or {}).get('holder_name', '')})"
     step = event.step
     if step is not None:
         text += f": {step.no + ' ' if step.no else ''}{localized(step, 'activity')}"
