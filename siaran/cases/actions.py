@@ -917,8 +917,10 @@ def _apply(
     if state.closed or entered:
         step = sop.step(entered[-1]) if entered and not state.closed else None
         calendar = calendar_of(person.organization)  # built once per process and change
+        # An open-ended step ("sewaktu-waktu") has no due time, so no reminder and no
+        # escalation either.
         due = calendar.due(now, step.time) if step else None
-        remind_at, escalate_at = step_timers(calendar, now, due) if step else (None, None)
+        remind_at, escalate_at = step_timers(calendar, now, due) if due else (None, None)
         values.update(
             current_step=step.id if step else "",
             current_lane=step.lane if step else "",

@@ -62,7 +62,7 @@ def inbox(request: HttpRequest):
             sop = sops.find(task.sop_id)
             activities[key] = localized(sop.step(task.current_step), "activity") if sop else ""
         task.activity = activities[key]
-        task.overdue = task.current_due < now
+        task.overdue = task.current_due is not None and task.current_due < now
     mine = [t for t in tasks if t.claimed_by_id in (None, person.pk)]
     mine_page = _page_number(request, "mine_page")
     started = []
@@ -108,6 +108,7 @@ def _task_rows(tasks: list) -> str:
     overdue = f"<strong>{escape(_('Overdue'))}</strong> · "
     danger = "list-group-item-danger"
     due = escape(_("due"))
+    any_time = escape(_("any time"))  # an open-ended step has no due time
     take, release, taken = escape(_("Take")), escape(_("Release")), escape(_("Taken by you"))
     case_url, when = escape(case_url_prefix()), when_formatter()
     activities = {}  # each step's activity escaped once: many tasks wait at the same steps
@@ -137,7 +138,7 @@ def _task_rows(tasks: list) -> str:
             f'      <a class="fw-semibold" href="{case_url}{task.pk}/">'
             f"{escape(task.title)}</a>\n"
             f'      <span class="small">{overdue if task.overdue else ""}{due}'
-            f" {escape(when(task.current_due))}</span>\n"
+            f" {escape(when(task.current_due)) if task.current_due else any_time}</span>\n"
             "    </div>\n"
             f'    <div class="small">{activity}{rounds}</div>\n'
             f'    <div class="mt-1">\n      {action}\n    </div>\n'
@@ -292,7 +293,7 @@ def case_detail(request: HttpRequest, case_id: int):
             "can_act": can_act,
             "can_edit": can_edit,
             "acting_for": my_lanes.get(step.lane) if can_act else None,
-            "overdue": bool(step and case.current_due < timezone.now()),
+            "overdue": bool(step and case.current_due and case.current_due < timezone.now()),
             "content": content,
             "media": media,
             "versions": versions,

@@ -106,6 +106,8 @@ def step_time(step: Step) -> str:
 
 def describe_time(standard: TimeStandard) -> str:
     """A time standard in words, in the reader's language: "1 hari kerja", "2 jam"."""
+    if standard.open_ended:
+        return gettext("any time")
     parts = []
     if standard.working_days:
         parts.append(
