@@ -73,6 +73,11 @@ def test_schema_and_loader_agree_on_kinds_and_platforms():
         ("{id: tidak, label: Tidak, next: design}", "{id: tidak, label: Tidak}"),
         ("platform: instagram", "platform: myspace"),
         ('nip: "197001011995031001"', 'nip: "1970"'),
+        ("ratified_by:", "approved_by: {name: Dua}\nratified_by:"),
+        ("ratified_by:", "prepared_by:"),
+        ("ratified_by:", "examined_by: {name: Satu}\nratified_by:"),
+        ("{id: humas, name: Tim Humas}", "{id: humas, name: Tim Humas, inferred: ''}"),
+        ("time: 1 hari", "time: sewaktu"),
     ],
 )
 def test_what_the_schema_refuses_the_loader_refuses(old, new):
@@ -92,6 +97,21 @@ def test_what_the_schema_refuses_the_loader_refuses(old, new):
         ("{id: humas, name: Tim Humas}", "{id: humas, name: Tim Humas, holder: 2}"),
         ("activity: Mengunggah", "activity: Mengunggah\n    output: 1"),
         ("no: 4", "no: null"),
+        ("time: 1 hari", "time: 1 minggu"),
+        ("time: 1 hari", "time: P1W"),
+        ("time: 1 hari", "time: sewaktu-waktu"),
+        ("time: 1 hari", 'time: "-"'),
+        ('  nip: "197001011995031001"\n', ""),
+        ("ratified_by:", "approved_by:"),
+        (
+            "ratified_by:",
+            "prepared_by: {name: Staf Humas}\nexamined_by: [{name: A}, {name: B}]\nratified_by:",
+        ),
+        (
+            "{id: tidak, label: Tidak, next: design}",
+            "{id: tidak, label: Tidak, next: design, inferred: read from sops.md}",
+        ),
+        ("{id: humas, name: Tim Humas}", "{id: humas, name: Tim Humas, inferred: true}"),
     ],
 )
 def test_what_the_loader_accepts_the_schema_accepts(old, new):

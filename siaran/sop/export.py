@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .model import Sop, Step
+from .model import Person, Sop, Step
 
 
 def _date(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _person(person: Person) -> dict:
+    return {"name": person.name, "title": person.title, "nip": person.nip}
 
 
 def sop_as_json(sop: Sop) -> dict:
@@ -23,11 +27,10 @@ def sop_as_json(sop: Sop) -> dict:
         "revision": sop.revision,
         "revised": _date(sop.revised),
         "effective": _date(sop.effective),
-        "ratified_by": {
-            "name": sop.ratified_by.name,
-            "title": sop.ratified_by.title,
-            "nip": sop.ratified_by.nip,
-        },
+        "ratified_by": _person(sop.ratified_by),
+        "approved_by": _person(sop.approved_by),
+        "prepared_by": _person(sop.prepared_by) if sop.prepared_by else None,
+        "examined_by": [_person(person) for person in sop.examined_by],
         "legal_basis": list(sop.legal_basis),
         "qualifications": list(sop.qualifications),
         "related": list(sop.related),
@@ -42,6 +45,7 @@ def sop_as_json(sop: Sop) -> dict:
                 "name_en": lane.name_en,
                 "holder": lane.holder,
                 "inferred": lane.inferred,
+                "inferred_reason": lane.inferred_reason,
             }
             for lane in sop.lanes
         ],
@@ -59,6 +63,7 @@ def _step(step: Step) -> dict:
         "kind": step.kind,
         "inputs": list(step.inputs),
         "duration": step.time.iso(),
+        "open_ended": step.time.open_ended,
         "time": step.time_text,
         "output": step.output,
         "remarks": step.remarks,
@@ -70,6 +75,7 @@ def _step(step: Step) -> dict:
                 "next": outcome.next,
                 "note_required": outcome.note_required,
                 "inferred": outcome.inferred,
+                "inferred_reason": outcome.inferred_reason,
             }
             for outcome in step.outcomes
         ],

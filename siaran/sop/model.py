@@ -30,6 +30,9 @@ PLATFORMS = ("instagram", "facebook", "x", "youtube", "tiktok", "website", "manu
 
 @dataclass(frozen=True)
 class Person:
+    """Someone named on the form's document block. The NIP is optional: a private
+    institution's staff have none."""
+
     name: str
     title: str = ""
     nip: str = ""
@@ -44,6 +47,7 @@ class Lane:
     holder: str = ""  # who fills the lane, as the form says: "Kasubbag Akademik/Umum"
     name_en: str = ""
     inferred: bool = False
+    inferred_reason: str = ""  # why, when the file says (`inferred: "the scan lost it"`)
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,8 @@ class Outcome:
     next: str | None  # a step id, or None where the SOP ends
     label_en: str = ""
     note_required: bool = False  # a "no" must say why
-    inferred: bool = False  # the scanned form lost where this branch leads
+    inferred: bool = False  # read from elsewhere: the form does not show this branch
+    inferred_reason: str = ""  # why, when the file says
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,11 @@ class Sop:
     revised: dt.date | None = None
     revision: str = ""
     effective: dt.date | None = None
+    # The document block: who approved (ratified, "Disahkan oleh") the SOP, who prepared
+    # it ("Disusun oleh") and who examined it ("Diperiksa oleh", often several).
     ratified_by: Person = field(default_factory=lambda: Person(name=""))
+    prepared_by: Person | None = None
+    examined_by: tuple[Person, ...] = ()
     parent_organisation: str = ""
     name_en: str = ""
     legal_basis: tuple[str, ...] = ()
@@ -124,6 +133,11 @@ class Sop:
     # their own design).
     separate_duties: tuple[tuple[str, str], ...] = ()
     source: str = ""  # the file it was loaded from
+
+    @property
+    def approved_by(self) -> Person:
+        """Who approved the SOP: `approved_by` in the file, `ratified_by` in older files."""
+        return self.ratified_by
 
     @property
     def first_step(self) -> Step:
