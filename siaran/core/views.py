@@ -3,7 +3,7 @@ from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from siaran.documents.sop_document import flowchart_context
+from siaran.documents.sop_document import flowchart_context, inferred_reasons
 
 from . import sops
 from .templatetags.siaran import has_inferences
@@ -17,7 +17,12 @@ def sop_detail(request, sop_id: str):
     sop = sops.find(sop_id)
     if sop is None:
         raise Http404
-    context = {"sop": sop, "flow": flowchart_context(sop), "has_inferences": has_inferences(sop)}
+    context = {
+        "sop": sop,
+        "flow": flowchart_context(sop),
+        "has_inferences": has_inferences(sop),
+        "inferred_reasons": inferred_reasons(sop),
+    }
     return render(request, "core/sop_detail.html", context)
 
 

@@ -184,9 +184,7 @@ class WorkCalendar:
         """
         if standard.open_ended:
             return None
-        working = standard.working_days * self.day_length() + dt.timedelta(
-            minutes=standard.minutes
-        )
+        working = standard.working_days * self.day_length() + dt.timedelta(minutes=standard.minutes)
         return self.after(start, working)
 
     def after(self, start: dt.datetime, working: dt.timedelta) -> dt.datetime:
