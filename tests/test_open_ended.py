@@ -101,3 +101,29 @@ def test_reports_leave_open_ended_steps_out_of_the_on_time_figures(demo, open_en
         row = next(r for r in form.form_rows(report) if r.number == produce.number)
     assert row.assessment == "Tanpa waktu baku (sewaktu-waktu)"
     assert "tanpa waktu baku" in row.notes
+
+
+@pytest.mark.django_db
+def test_the_report_files_show_an_open_ended_step_as_such(demo, open_ended_produce):
+    import io
+
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    from siaran.reports.pdf import render_pdf
+    from siaran.reports.xlsx import render_xlsx
+
+    case = produce_started(FRIDAY)
+    ipkp = person("rspon-ipkp")
+    later = FRIDAY + dt.timedelta(days=7)
+    actions.case_decide(person=ipkp, case_id=case.pk, outcome="done", now=later)
+    period = selectors.Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    report = selectors.monitoring(ipkp.organization, open_ended_produce, period, now=later)
+    text = " ".join(
+        " ".join((page.extract_text() or "").split())
+        for page in PdfReader(io.BytesIO(render_pdf(report))).pages
+    )
+    assert "Tanpa waktu baku (sewaktu-waktu)" in text
+    book = load_workbook(io.BytesIO(render_xlsx(report)))
+    cells = {str(c.value) for sheet in book for row in sheet.iter_rows() for c in row}
+    assert "Tanpa waktu baku (sewaktu-waktu)" in cells
