@@ -46,6 +46,7 @@ def test_builtin_files_match_the_schema(path):
         (("$defs", "step", "properties"), load.STEP_FIELDS),
         (("$defs", "outcome", "properties"), load.OUTCOME_FIELDS),
         (("$defs", "channel", "properties"), load.CHANNEL_FIELDS),
+        (("$defs", "document", "properties"), load.DOCUMENT_FIELDS),
     ],
 )
 def test_schema_names_exactly_the_fields_the_loader_reads(schema_path, fields):

@@ -310,17 +310,37 @@ def case_detail(request: HttpRequest, case_id: int):
             else None,
             "previews": content_previews(case.channels, content),
             # Letters and earlier versions' files; copies made for platforms are not shown.
-            "attachments": [
-                a
-                for a in case.attachments.filter(original=None)
-                .select_related("uploaded_by")
-                .order_by("pk")
-                if a.pk not in in_version
-            ],
+            "attachments": _with_output_labels(
+                sop,
+                [
+                    a
+                    for a in case.attachments.filter(original=None)
+                    .select_related("uploaded_by")
+                    .order_by("pk")
+                    if a.pk not in in_version
+                ],
+            ),
+            # The documents the step requires before it finishes, ticked when attached.
+            "required_documents": _required_documents(case, sop, step),
             "comments": case.comments.select_related("author").order_by("pk"),
             **publishing,
         },
     )
+
+
+def _required_documents(case, sop, step) -> list[tuple]:
+    if step is None or not step.requires:
+        return []
+    attached = actions.outputs_attached(case, sop, step.id)
+    return [(sop.document(d), d in attached) for d in step.requires]
+
+
+def _with_output_labels(sop, attachments: list) -> list:
+    """Each file that is one of the SOP's documents carries that document's label."""
+    labels = {d.id: localized(d, "label") for d in sop.documents}
+    for attachment in attachments:
+        attachment.output_label = labels.get(attachment.output, attachment.output)
+    return attachments
 
 
 def _decided_version(events: list, person: Person, sop) -> int | None:
@@ -408,7 +428,12 @@ def attachment_add(request: HttpRequest, case_id: int):
     else:
         _act(
             request,
-            lambda: actions.attachment_add(person=_person(request), case_id=case_id, upload=upload),
+            lambda: actions.attachment_add(
+                person=_person(request),
+                case_id=case_id,
+                upload=upload,
+                output=request.POST.get("output", ""),
+            ),
             _("File added."),
         )
     return redirect("cases:detail", case_id)

@@ -38,6 +38,9 @@ def sop_as_json(sop: Sop) -> dict:
         "warnings": list(sop.warnings),
         "records": list(sop.records),
         "separate_duties": [list(pair) for pair in sop.separate_duties],
+        "documents": [
+            {"id": d.id, "label": d.label, "label_en": d.label_en} for d in sop.documents
+        ],
         "lanes": [
             {
                 "id": lane.id,
@@ -89,6 +92,7 @@ def _step(step: Step) -> dict:
         "edits_content": step.edits_content,
         "inferred": list(step.inferred),
         "inference_note": step.inference_note,
+        "requires": list(step.requires),
     }
     if step.kind == "review":
         del data["next"]  # a review leads on through its outcomes; null would mean "ends"

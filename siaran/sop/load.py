@@ -24,6 +24,7 @@ from .model import (
     PLATFORMS,
     STEP_KINDS,
     Channel,
+    Document,
     Lane,
     Outcome,
     Person,
@@ -73,15 +74,16 @@ SOP_FIELDS = (
     "made", "revision", "revised", "effective", "ratified_by", "approved_by", "prepared_by",
     "examined_by", "legal_basis",
     "qualifications", "related", "equipment", "warnings", "records", "separate_duties",
-    "lanes", "steps",
+    "documents", "lanes", "steps",
 )  # fmt: skip
 PERSON_FIELDS = ("name", "title", "nip")
 LANE_FIELDS = ("id", "name", "name_en", "holder", "inferred")
 STEP_FIELDS = (
     "id", "no", "activity", "activity_en", "lane", "kind", "inputs", "time", "output",
     "remarks", "outcomes", "next", "channels", "assignment", "signs_approval_sheet",
-    "edits_content", "inferred", "inference_note",
+    "edits_content", "inferred", "inference_note", "requires",
 )  # fmt: skip
+DOCUMENT_FIELDS = ("id", "label", "label_en")
 OUTCOME_FIELDS = ("id", "label", "label_en", "next", "note_required", "inferred")
 CHANNEL_FIELDS = ("platform", "handle", "name", "url")
 
@@ -468,6 +470,7 @@ class _Reader:
             warnings=self.texts(doc, "warnings", ""),
             records=self.texts(doc, "records", ""),
             separate_duties=self.read_separate_duties(doc),
+            documents=self.read_documents(doc),
             lanes=tuple(lane for _path, lane in lanes),
             steps=tuple(step for _path, step in steps),
             source=self.tree.source,
@@ -534,6 +537,27 @@ class _Reader:
             title=self.text(person, "title", path),
             nip=nip,
         )
+
+    def read_documents(self, doc: dict) -> tuple[Document, ...]:
+        documents = []
+        seen: set[str] = set()
+        for i, item in enumerate(self.items(doc, "documents", "")):
+            path = _join("documents", i)
+            document = self.mapping(item, path, DOCUMENT_FIELDS)
+            if document is None:
+                continue
+            read = Document(
+                id=self.identifier(document, "id", path),
+                label=self.text(document, "label", path, required=True),
+                label_en=self.text(document, "label_en", path),
+            )
+            if read.id in seen:
+                self.error(
+                    _join(path, "id"), gettext_noop("%(value)s is used twice"), value=repr(read.id)
+                )
+            seen.add(read.id)
+            documents.append(read)
+        return tuple(documents)
 
     def read_separate_duties(self, doc: dict) -> tuple[tuple[str, str], ...]:
         pairs = []
@@ -615,6 +639,7 @@ class _Reader:
             edits_content=self.edits_content(step, path, kind),
             inferred=inferred,
             inference_note=self.text(step, "inference_note", path),
+            requires=self.texts(step, "requires", path),
         )
 
     def edits_content(self, step: dict, path: str, kind: str) -> bool:
@@ -765,6 +790,18 @@ def _check_ids(
             if target not in (None, _NOWHERE, _NEXT_ROW) and target not in step_ids:
                 error(
                     where, gettext_noop("%(value)s is not a step of this SOP"), value=repr(target)
+                )
+    documents = {document.id for document in sop.documents}
+    for path, step in zip(step_paths, sop.steps, strict=True):
+        for i, required in enumerate(step.requires):
+            if required not in documents:
+                error(
+                    f"{path}.requires[{i}]",
+                    gettext_noop(
+                        "%(value)s is not a document of this SOP: list it under 'documents' "
+                        "with its label"
+                    ),
+                    value=repr(required),
                 )
     for p, pair in enumerate(sop.separate_duties):
         for i, step_id in enumerate(pair):

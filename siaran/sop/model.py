@@ -51,6 +51,16 @@ class Lane:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A kind of file an SOP names, such as a signed request form: steps may require one
+    before they finish (`requires`)."""
+
+    id: str
+    label: str
+    label_en: str = ""
+
+
+@dataclass(frozen=True)
 class Outcome:
     id: str
     label: str
@@ -92,6 +102,9 @@ class Step:
     edits_content: bool = False
     inferred: tuple[str, ...] = ()  # fields read from sops.md because the scan lost them
     inference_note: str = ""
+    # Documents (ids of the SOP's `documents`) that must be attached at this step before
+    # it moves the work on.
+    requires: tuple[str, ...] = ()
 
     def exits(self) -> tuple[Outcome, ...]:
         """Every way out of the step, the implicit ones of task and publish included."""
@@ -132,6 +145,7 @@ class Sop:
     # Pairs of steps that one person may not both act on (the designer does not verify
     # their own design).
     separate_duties: tuple[tuple[str, str], ...] = ()
+    documents: tuple[Document, ...] = ()  # the kinds of file steps may require
     source: str = ""  # the file it was loaded from
 
     @property
@@ -148,6 +162,12 @@ class Sop:
             if step.id == step_id:
                 return step
         raise KeyError(step_id)
+
+    def document(self, document_id: str) -> Document:
+        for document in self.documents:
+            if document.id == document_id:
+                return document
+        raise KeyError(document_id)
 
     def lane(self, lane_id: str) -> Lane:
         for lane in self.lanes:
