@@ -472,3 +472,19 @@ def test_weeks_and_open_ended_steps_load():
     assert sop.step("design").time.working_days == 10
     assert sop.step("request").time.open_ended
     assert sop.step("request").time_text == "sewaktu-waktu"
+
+
+def test_a_step_requires_only_documents_the_file_lists():
+    from tests.test_engine import REQUIRES
+
+    sop = load_text(REQUIRES, "sop.yaml")
+    assert [d.id for d in sop.documents] == ["surat-permohonan", "nota-dinas"]
+    assert sop.document("nota-dinas").label_en == "Memo"
+    assert sop.step("review").requires == ("nota-dinas",)
+    found = problems(REQUIRES.replace("requires: [nota-dinas]", "requires: [kuitansi]"))
+    assert len(found) == 1 and "steps[2].requires[0]: 'kuitansi' is not a document" in found[0]
+    assert found[0].startswith("sop.yaml:")
+    found = problems(REQUIRES.replace("{id: nota-dinas, label: Nota dinas", "{id: nota-dinas"))
+    assert any("documents[1].label: missing" in p for p in found), found
+    doubled = REQUIRES.replace("id: nota-dinas, label: Nota", "id: surat-permohonan, label: Nota")
+    assert any("documents[1].id: 'surat-permohonan' is used twice" in p for p in problems(doubled))

@@ -119,3 +119,14 @@ def test_what_the_loader_accepts_the_schema_accepts(old, new):
     text = MINIMAL.replace(old, new, 1)
     assert load.check_text(text)[1] == []
     jsonschema.validate(as_json(text), SCHEMA)
+
+
+def test_documents_and_requires_match_the_schema():
+    from tests.test_engine import REQUIRES
+
+    assert load.check_text(REQUIRES)[1] == []
+    jsonschema.validate(as_json(REQUIRES), SCHEMA)
+    wrong = REQUIRES.replace("requires: [nota-dinas]", "requires: nota-dinas")
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(as_json(wrong), SCHEMA)
+    assert load.check_text(wrong)[1]
