@@ -127,3 +127,15 @@ def test_the_report_files_show_an_open_ended_step_as_such(demo, open_ended_produ
     book = load_workbook(io.BytesIO(render_xlsx(report)))
     cells = {str(c.value) for sheet in book for row in sheet.iter_rows() for c in row}
     assert "Tanpa waktu baku (sewaktu-waktu)" in cells
+
+
+@pytest.mark.django_db
+def test_the_inbox_lists_open_ended_steps_after_those_that_are_due(demo, open_ended_produce):
+    from siaran.cases.selectors import open_tasks
+
+    waiting = produce_started(FRIDAY)
+    assert waiting.current_due is None
+    # The demo leaves a case at IPKP's produce under the shipped SOP (1 hari): due.
+    dues = [task.current_due for task in open_tasks(person("rspon-ipkp"))]
+    assert dues.count(None) == 1 and len(dues) > 1
+    assert dues[-1] is None
