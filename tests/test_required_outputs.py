@@ -104,3 +104,26 @@ def test_the_case_page_shows_the_checklist_and_attaches_the_document(
     assert done.status_code == 200
     case.refresh_from_db()
     assert case.current_step == "produce"
+
+
+@pytest.mark.django_db
+def test_the_api_attaches_the_document_and_explains_a_refusal(
+    client, demo, request_requires_letter
+):
+    from siaran.api.actions import token_issue
+
+    person = unit()
+    case = actions.case_start(person=person, sop_id="rspon-medsos", title="Permohonan")
+    secret = token_issue(person=person, name="t")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    refused = client.post(
+        f"/api/v1/cases/{case.pk}/actions", {"outcome": "done"}, "application/json", **auth
+    )
+    assert refused.status_code == 422 and refused.json()["code"] == "output_required"
+    url = f"/api/v1/cases/{case.pk}/attachments"
+    made = client.post(url, {"file": letter(), "output": "surat-permohonan"}, **auth)
+    assert made.status_code == 201 and made.json()["output"] == "surat-permohonan"
+    done = client.post(
+        f"/api/v1/cases/{case.pk}/actions", {"outcome": "done"}, "application/json", **auth
+    )
+    assert done.status_code == 200, done.content
