@@ -72,9 +72,11 @@ def test_pages_say_any_time_for_an_open_ended_step(client, demo, open_ended_prod
     case = produce_started(dt.datetime.now(JAKARTA) - dt.timedelta(days=30))
     login(client, "rspon-ipkp")
     client.cookies["django_language"] = "en"
-    inbox = client.get("/tasks/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # The English pages leave the language active in this thread: restore it after.
+    with translation.override(translation.get_language()):
+        inbox = client.get("/tasks/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        page = client.get(f"/cases/{case.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Sewaktu" in inbox and "due any time" in inbox
-    page = client.get(f"/cases/{case.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Time standard: any time · due <strong>any time</strong>" in page
     assert "Overdue" not in page  # a month waiting is not late without a standard
 
@@ -139,3 +141,14 @@ def test_the_inbox_lists_open_ended_steps_after_those_that_are_due(demo, open_en
     dues = [task.current_due for task in open_tasks(person("rspon-ipkp"))]
     assert dues.count(None) == 1 and len(dues) > 1
     assert dues[-1] is None
+
+
+def test_a_dash_reads_sewaktu_waktu_on_the_form():
+    from siaran.core.templatetags.siaran import step_time
+    from tests.sopfiles import MINIMAL
+
+    sop = load_text(MINIMAL.replace("time: 15 menit", 'time: "-"'))
+    with translation.override("id"):
+        assert step_time(sop.step("request")) == "sewaktu-waktu"
+    with translation.override("en"):
+        assert step_time(sop.step("request")) == "any time"
