@@ -305,3 +305,65 @@ def test_the_download_follows_the_readers_language(client):
 def test_an_unknown_sop_has_no_document(client):
     assert client.get("/sop/tidak-ada/document.pdf").status_code == 404
     assert client.get("/sop/tidak-ada/document.html").status_code == 404
+
+
+# -- the document block and the reasons for inferences ---------------------------------
+
+BLOCK = MINIMAL.replace(
+    'ratified_by:\n  name: Direktur Uji\n  title: Direktur\n  nip: "197001011995031001"\n',
+    """prepared_by: {name: Rina Staf, title: Staf Humas}
+examined_by:
+  - {name: Budi Kabag, title: Kepala Bagian Umum, nip: "197501012000031002"}
+  - {name: Sari Wakil, title: Wakil Rektor II}
+approved_by: {name: Andi Rektor, title: Rektor}
+""",
+).replace(
+    "{id: tidak, label: Tidak, next: design}",
+    "{id: tidak, label: Tidak, next: design, inferred: Dibaca dari praktik unit}",
+)
+
+
+def test_the_document_block_is_printed_on_the_pdf_and_the_html():
+    sop = load_text(BLOCK)
+    first = pdf_pages(render_pdf(sop))[0]
+    for text in (
+        "Disusun oleh",
+        "Rina Staf",
+        "Diperiksa oleh",
+        "Budi Kabag, Kepala Bagian Umum",
+        "NIP. 197501012000031002",
+        "Sari Wakil, Wakil Rektor II",
+        "Disahkan oleh",
+        "Andi Rektor",
+    ):
+        assert text in first, text
+    assert first.count("NIP") == 1  # no empty NIP for those who have none
+    page = render_html(sop)
+    assert "Disusun oleh" in page and "Diperiksa oleh" in page and "Sari Wakil" in page
+    assert page.count("NIP.") == 1
+    # The inference gives its reason, and no scan is blamed for a file never scanned.
+    assert "Dibaca dari praktik unit" in page
+    assert "pindaian" not in page.lower() and "scan" not in page.lower()
+
+
+def test_the_sop_page_and_the_command_show_the_document_block():
+    from django.template.loader import render_to_string
+
+    from siaran.core.management.commands.sop import render_table
+    from siaran.documents.sop_document import flowchart_context
+
+    sop = load_text(BLOCK)
+    page = render_to_string("core/sop_detail.html", {"sop": sop, "flow": flowchart_context(sop)})
+    assert "Rina Staf, Staf Humas" in page
+    assert "Budi Kabag, Kepala Bagian Umum · NIP 197501012000031002" in page
+    assert "Andi Rektor, Rektor</dd>" in page  # no "NIP" with nothing after it
+    table = render_table(sop)
+    assert "Sari Wakil, Wakil Rektor II" in table and "Andi Rektor, Rektor" in table
+    assert "* Dibaca dari praktik unit" in table.replace("3 Tidak: ", "")
+
+
+def test_an_open_ended_step_reads_sewaktu_waktu_on_the_form():
+    sop = load_text(MINIMAL.replace("time: 15 menit", "time: sewaktu-waktu"))
+    # The narrow time column breaks it at its hyphen.
+    assert "sewaktu- waktu" in pdf_pages(render_pdf(sop))[1]
+    assert "any time" in pdf_pages(render_pdf(sop, "en"))[1]

@@ -187,3 +187,40 @@ def test_choices_show_what_an_actor_may_do(rspon):
         "tidak",
     ]
     assert engine.choices(rspon, state, HUMAS) == {}
+
+
+REQUIRES = (
+    MINIMAL.replace(
+        "lanes:\n",
+        "documents:\n"
+        "  - {id: surat-permohonan, label: Surat permohonan bertanda tangan}\n"
+        "  - {id: nota-dinas, label: Nota dinas, label_en: Memo}\n"
+        "lanes:\n",
+    )
+    .replace("    time: 15 menit\n", "    time: 15 menit\n    requires: [surat-permohonan]\n")
+    .replace("    time: 10 menit\n", "    time: 10 menit\n    requires: [nota-dinas]\n")
+)
+
+
+def test_a_step_that_requires_a_document_finishes_only_with_it():
+    sop = load_text(REQUIRES, "sop.yaml")
+    assert sop.step("request").requires == ("surat-permohonan",)
+    everyone = person("all", "pemohon", "humas", "direktur")
+    state = engine.start(sop, everyone).state
+    with pytest.raises(Refused) as refused:
+        engine.advance(sop, state, everyone, "done")
+    assert refused.value.code == Refused.OUTPUT_REQUIRED == "output_required"
+    assert "Surat permohonan bertanda tangan" in str(refused.value)
+    # Other files do not count; the required one does.
+    with pytest.raises(Refused):
+        engine.advance(sop, state, everyone, "done", outputs=frozenset({"nota-dinas"}))
+    state = engine.advance(
+        sop, state, everyone, "done", outputs=frozenset({"surat-permohonan"})
+    ).state
+    state = engine.advance(sop, state, everyone, "done").state
+    assert state.current == ("review",)
+    # Sending the work back needs no document; passing it on does.
+    with pytest.raises(Refused):
+        engine.advance(sop, state, everyone, "ya")
+    back = engine.advance(sop, state, everyone, "tidak", note="Perbaiki")
+    assert back.state.current == ("design",)

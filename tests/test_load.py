@@ -394,3 +394,117 @@ def test_every_hostile_sop_file_of_the_corpus_is_refused_quickly_with_a_line(pat
         return
     assert sop is None and problems
     assert all(str(problem).startswith(f"{path}:") for problem in problems)
+
+
+# -- the document block, weeks and open-ended steps --------------------------------------
+
+BLOCK = MINIMAL.replace(
+    'ratified_by:\n  name: Direktur Uji\n  title: Direktur\n  nip: "197001011995031001"\n',
+    """prepared_by: {name: Rina Staf, title: Staf Humas}
+examined_by:
+  - {name: Budi Kabag, title: Kepala Bagian Umum, nip: "197501012000031002"}
+  - {name: Sari Wakil, title: Wakil Rektor II}
+approved_by:
+  name: Prof. Andi Rektor
+  title: Rektor
+""",
+)
+
+
+def test_the_document_block_names_who_prepared_examined_and_approved():
+    sop = load_text(BLOCK, "sop.yaml")
+    assert sop.prepared_by.name == "Rina Staf" and sop.prepared_by.title == "Staf Humas"
+    assert [p.name for p in sop.examined_by] == ["Budi Kabag", "Sari Wakil"]
+    assert sop.examined_by[0].nip == "197501012000031002"
+    assert sop.examined_by[1].nip == ""  # a private university's staff have no NIP
+    assert sop.approved_by == sop.ratified_by
+    assert sop.approved_by.name == "Prof. Andi Rektor" and sop.approved_by.nip == ""
+
+
+def test_an_older_file_with_ratified_by_only_reads_as_before():
+    sop = load_text(MINIMAL, "sop.yaml")
+    assert sop.approved_by.name == "Direktur Uji" and sop.approved_by.nip == "197001011995031001"
+    assert sop.prepared_by is None and sop.examined_by == ()
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("approved_by:", "ratified_by: {name: Lain}\napproved_by:"),
+            "ratified_by: give who approved the SOP once",
+        ),
+        (
+            ("approved_by:\n  name: Prof. Andi Rektor\n  title: Rektor\n", ""),
+            "approved_by: missing",
+        ),
+        (
+            ("Sari Wakil, title", "Sari Wakil, nip: '1234', title"),
+            "examined_by[1].nip: '1234' is not a NIP",
+        ),
+        (
+            ("- {name: Sari Wakil, title: Wakil Rektor II}", "- {title: Wakil Rektor II}"),
+            "examined_by[1].name: missing",
+        ),
+        (
+            ("prepared_by: {name: Rina Staf, title: Staf Humas}", "prepared_by: Rina"),
+            "prepared_by: expected a mapping",
+        ),
+        (
+            ("- {name: Budi Kabag", "- {name: Budi Kabag, pangkat: IV/a"),
+            "examined_by[0].pangkat: unknown field",
+        ),
+        (
+            (
+                "{id: tidak, label: Tidak, next: design}",
+                "{id: tidak, label: Tidak, next: design, inferred: ''}",
+            ),
+            "steps[2].outcomes[1].inferred: expected true, false or the reason as text",
+        ),
+        (("time: 1 hari", "time: 1 bulan"), "steps[1].time: '1 bulan' is not a time"),
+    ],
+)
+def test_document_block_problems_name_the_line_and_field(change, expected):
+    old, new = change
+    assert old in BLOCK
+    found = problems(BLOCK.replace(old, new, 1))
+    assert any(expected in p for p in found), found
+    assert all(p.startswith("sop.yaml:") for p in found)
+
+
+def test_inferred_takes_its_reason():
+    text = MINIMAL.replace(
+        "{id: tidak, label: Tidak, next: design}",
+        "{id: tidak, label: Tidak, next: design, inferred: Read from the unit's practice}",
+    ).replace("{id: humas, name: Tim Humas}", "{id: humas, name: Tim Humas, inferred: true}")
+    sop = load_text(text, "sop.yaml")
+    tidak = sop.step("review").outcome("tidak")
+    assert tidak.inferred and tidak.inferred_reason == "Read from the unit's practice"
+    humas = sop.lane("humas")
+    assert humas.inferred and humas.inferred_reason == ""
+
+
+def test_weeks_and_open_ended_steps_load():
+    text = MINIMAL.replace("time: 1 hari", "time: 2 minggu").replace(
+        "time: 15 menit", "time: sewaktu-waktu"
+    )
+    sop = load_text(text, "sop.yaml")
+    assert sop.step("design").time.working_days == 10
+    assert sop.step("request").time.open_ended
+    assert sop.step("request").time_text == "sewaktu-waktu"
+
+
+def test_a_step_requires_only_documents_the_file_lists():
+    from tests.test_engine import REQUIRES
+
+    sop = load_text(REQUIRES, "sop.yaml")
+    assert [d.id for d in sop.documents] == ["surat-permohonan", "nota-dinas"]
+    assert sop.document("nota-dinas").label_en == "Memo"
+    assert sop.step("review").requires == ("nota-dinas",)
+    found = problems(REQUIRES.replace("requires: [nota-dinas]", "requires: [kuitansi]"))
+    assert len(found) == 1 and "steps[2].requires[0]: 'kuitansi' is not a document" in found[0]
+    assert found[0].startswith("sop.yaml:")
+    found = problems(REQUIRES.replace("{id: nota-dinas, label: Nota dinas", "{id: nota-dinas"))
+    assert any("documents[1].label: missing" in p for p in found), found
+    doubled = REQUIRES.replace("id: nota-dinas, label: Nota", "id: surat-permohonan, label: Nota")
+    assert any("documents[1].id: 'surat-permohonan' is used twice" in p for p in problems(doubled))

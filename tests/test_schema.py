@@ -46,6 +46,7 @@ def test_builtin_files_match_the_schema(path):
         (("$defs", "step", "properties"), load.STEP_FIELDS),
         (("$defs", "outcome", "properties"), load.OUTCOME_FIELDS),
         (("$defs", "channel", "properties"), load.CHANNEL_FIELDS),
+        (("$defs", "document", "properties"), load.DOCUMENT_FIELDS),
     ],
 )
 def test_schema_names_exactly_the_fields_the_loader_reads(schema_path, fields):
@@ -73,6 +74,11 @@ def test_schema_and_loader_agree_on_kinds_and_platforms():
         ("{id: tidak, label: Tidak, next: design}", "{id: tidak, label: Tidak}"),
         ("platform: instagram", "platform: myspace"),
         ('nip: "197001011995031001"', 'nip: "1970"'),
+        ("ratified_by:", "approved_by: {name: Dua}\nratified_by:"),
+        ("ratified_by:", "prepared_by:"),
+        ("ratified_by:", "examined_by: {name: Satu}\nratified_by:"),
+        ("{id: humas, name: Tim Humas}", "{id: humas, name: Tim Humas, inferred: ''}"),
+        ("time: 1 hari", "time: sewaktu"),
     ],
 )
 def test_what_the_schema_refuses_the_loader_refuses(old, new):
@@ -92,9 +98,35 @@ def test_what_the_schema_refuses_the_loader_refuses(old, new):
         ("{id: humas, name: Tim Humas}", "{id: humas, name: Tim Humas, holder: 2}"),
         ("activity: Mengunggah", "activity: Mengunggah\n    output: 1"),
         ("no: 4", "no: null"),
+        ("time: 1 hari", "time: 1 minggu"),
+        ("time: 1 hari", "time: P1W"),
+        ("time: 1 hari", "time: sewaktu-waktu"),
+        ("time: 1 hari", 'time: "-"'),
+        ('  nip: "197001011995031001"\n', ""),
+        ("ratified_by:", "approved_by:"),
+        (
+            "ratified_by:",
+            "prepared_by: {name: Staf Humas}\nexamined_by: [{name: A}, {name: B}]\nratified_by:",
+        ),
+        (
+            "{id: tidak, label: Tidak, next: design}",
+            "{id: tidak, label: Tidak, next: design, inferred: read from sops.md}",
+        ),
+        ("{id: humas, name: Tim Humas}", "{id: humas, name: Tim Humas, inferred: true}"),
     ],
 )
 def test_what_the_loader_accepts_the_schema_accepts(old, new):
     text = MINIMAL.replace(old, new, 1)
     assert load.check_text(text)[1] == []
     jsonschema.validate(as_json(text), SCHEMA)
+
+
+def test_documents_and_requires_match_the_schema():
+    from tests.test_engine import REQUIRES
+
+    assert load.check_text(REQUIRES)[1] == []
+    jsonschema.validate(as_json(REQUIRES), SCHEMA)
+    wrong = REQUIRES.replace("requires: [nota-dinas]", "requires: nota-dinas")
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(as_json(wrong), SCHEMA)
+    assert load.check_text(wrong)[1]

@@ -2,6 +2,8 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from siaran.sop.timing import TimeError, TimeStandard, WorkCalendar, parse_time
 
@@ -93,3 +95,136 @@ def test_due_time_is_given_in_the_institutions_zone():
     utc_start = dt.datetime(2026, 11, 18, 2, 0, tzinfo=dt.UTC)  # 09:00 in Jakarta
     due = WorkCalendar().due(utc_start, parse_time("1 jam"))
     assert due == at(18, 10) and due.utcoffset() == dt.timedelta(hours=7)
+
+
+# -- one rule for due(): time counts from the next opening -----------------------------
+# November 2026: the 20th is a Friday, the 21st and 22nd the weekend.
+
+EVE = WorkCalendar(holidays=frozenset({dt.date(2026, 12, 24), dt.date(2026, 12, 25)}))
+
+
+@pytest.mark.parametrize(
+    ("calendar", "start", "standard", "expected"),
+    [
+        # Before opening on a working day: counting starts at 07:30.
+        (WorkCalendar(), at(18, 6), "1 hari", at(18, 16)),
+        (WorkCalendar(), at(18, 7, 29), "1 jam", at(18, 8, 30)),
+        # Exactly at opening: one whole working day ends at closing the same day.
+        (WorkCalendar(), at(18, 7, 30), "1 hari", at(18, 16)),
+        # After closing: from the next opening.
+        (WorkCalendar(), at(18, 16), "1 hari", at(19, 16)),
+        (WorkCalendar(), at(18, 23, 59), "1 hari", at(19, 16)),
+        # The weekend: Saturday night and Saturday afternoon both count from Monday 07:30
+        # (the bug gave Monday 07:30 and Monday 14:00).
+        (WorkCalendar(), at(21, 0, 37), "1 hari", at(23, 16)),
+        (WorkCalendar(), at(21, 14), "1 hari", at(23, 16)),
+        (WorkCalendar(), at(22, 14), "2 hari", at(24, 16)),
+        # A holiday: Monday 23 off, so Saturday counts from Tuesday.
+        (
+            WorkCalendar(holidays=frozenset({dt.date(2026, 11, 23)})),
+            at(21, 14),
+            "1 hari",
+            at(24, 16),
+        ),
+        (
+            WorkCalendar(holidays=frozenset({dt.date(2026, 11, 23)})),
+            at(23, 9),
+            "1 jam",
+            at(24, 8, 30),
+        ),
+        # The eve of cuti bersama (Wednesday 23 December 2026; 24th and 25th off): Thursday
+        # and Friday are skipped, so the day runs on into Monday.
+        (EVE, at(23, 14, month=12), "1 hari", at(28, 14, month=12)),
+        (EVE, at(23, 15, 30, month=12), "1 jam", at(28, 8, 0, month=12)),
+        (EVE, at(24, 10, month=12), "1 hari", at(28, 16, month=12)),
+    ],
+)
+def test_due_counts_from_the_next_opening_at_every_boundary(calendar, start, standard, expected):
+    standard = parse_time(standard)
+    due = calendar.due(start, standard)
+    assert due == expected
+    # The rule is after()'s: a day is one whole working day of hours.
+    working = standard.working_days * calendar.day_length() + dt.timedelta(minutes=standard.minutes)
+    assert due == calendar.after(start, working)
+    assert calendar.working_time(start, due) == working
+
+
+@pytest.mark.parametrize(
+    ("written", "days", "iso"),
+    [
+        ("1 minggu", 5, "P5D"),
+        ("2 minggu", 10, "P10D"),
+        ("1 Minggu kerja", 5, "P5D"),
+        ("1 week", 5, "P5D"),
+        ("P1W", 5, "P5D"),
+        ("p2w", 10, "P10D"),
+        ("P1W2D", 7, "P7D"),
+    ],
+)
+def test_a_week_is_five_working_days(written, days, iso):
+    standard = parse_time(written)
+    assert standard == TimeStandard(working_days=days)
+    assert standard.iso() == iso
+
+
+def test_a_week_from_friday_afternoon_is_due_the_next_friday_afternoon():
+    assert WorkCalendar().due(at(20, 14), parse_time("1 minggu")) == at(27, 14)
+
+
+@pytest.mark.parametrize(
+    "written", ["sewaktu-waktu", "Sewaktu-waktu", "sewaktu waktu", "-", "any time"]
+)
+def test_open_ended_steps_have_no_due_time(written):
+    standard = parse_time(written)
+    assert standard.open_ended and standard == TimeStandard(open_ended=True)
+    assert standard.iso() == "sewaktu-waktu"
+    assert WorkCalendar().due(at(20, 14), standard) is None
+
+
+@pytest.mark.parametrize("bad", ["P0W", "0 minggu", "1.5 minggu", "sewaktu", "P1WT"])
+def test_unreadable_weeks_are_refused(bad):
+    with pytest.raises(TimeError):
+        parse_time(bad)
+
+
+# -- properties: due(), after() and working_time() agree ------------------------------
+
+calendars = st.builds(
+    WorkCalendar,
+    workdays=st.sampled_from([(0, 1, 2, 3, 4), (0, 1, 2, 3, 4, 5), (1, 3)]),
+    opens=st.sampled_from([dt.time(7, 30), dt.time(8, 0), dt.time(0, 0)]),
+    closes=st.sampled_from([dt.time(16, 0), dt.time(12, 15), dt.time(23, 59)]),
+    holidays=st.frozensets(st.dates(dt.date(2026, 11, 1), dt.date(2027, 1, 31)), max_size=12),
+)
+starts = st.datetimes(
+    dt.datetime(2026, 11, 1), dt.datetime(2026, 12, 31), timezones=st.just(JAKARTA)
+).map(lambda moment: moment.replace(microsecond=0))
+standards = st.builds(
+    TimeStandard, working_days=st.integers(0, 12), minutes=st.integers(0, 3000)
+).filter(lambda s: s.working_days or s.minutes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(calendars, starts, standards)
+def test_the_working_time_up_to_the_due_time_is_the_standard(calendar, start, standard):
+    due = calendar.due(start, standard)
+    working = standard.working_days * calendar.day_length() + dt.timedelta(minutes=standard.minutes)
+    assert calendar.working_time(start, due) == working
+    assert due == calendar.after(start, working)
+    assert due > start
+    # The due time lies in office hours (closing time included): never in the night, on a
+    # weekend or a holiday, whatever the start.
+    local = due.astimezone(JAKARTA)
+    assert calendar.is_working_day(local.date())
+    assert calendar.opens < local.time() <= calendar.closes
+    # A moment earlier, some of the standard was still left.
+    assert calendar.working_time(start, due - dt.timedelta(minutes=1)) < working
+
+
+@settings(max_examples=200, deadline=None)
+@given(calendars, starts, st.integers(1, 6000), st.integers(0, 6000))
+def test_after_adds_up(calendar, start, first, second):
+    one, two = dt.timedelta(minutes=first), dt.timedelta(minutes=second)
+    middle = calendar.after(start, one)
+    assert calendar.working_time(start, middle) == one
+    assert calendar.after(middle, two) == calendar.after(start, one + two)

@@ -102,6 +102,7 @@ class Attachment(Schema):
     content_type: str
     size: int
     sha256: str
+    output: str  # the SOP document it is ("" for none): a step may require one
 
 
 class Task(Schema):

@@ -11,7 +11,7 @@ import datetime as dt
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import File, NinjaAPI, Schema, Status
+from ninja import File, Form, NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
@@ -274,15 +274,19 @@ def case_content(request, case_id: RowId, body: ContentIn):
 
 
 @api.post("/cases/{case_id}/attachments", tags=["cases"], response={201: Attachment, **ERRORS})
-def case_attachment(request, case_id: RowId, file: File[UploadedFile]):
-    """Upload a letter (PDF), a poster (image) or a video, as multipart `file`."""
-    attachment = actions.attachment_add(person=request.person, case_id=case_id, upload=file)
+def case_attachment(request, case_id: RowId, file: File[UploadedFile], output: Form[str] = ""):
+    """Upload a letter (PDF), a poster (image) or a video, as multipart `file`; `output`:
+    the SOP document it is (an id of the SOP's `documents`), one the step requires."""
+    attachment = actions.attachment_add(
+        person=request.person, case_id=case_id, upload=file, output=output
+    )
     return Status(
         201,
         {
             "id": attachment.pk,
             "name": attachment.name,
             "kind": attachment.kind,
+            "output": attachment.output,
             "content_type": attachment.content_type,
             "size": attachment.size,
             "sha256": attachment.sha256,

@@ -75,6 +75,7 @@ _REFUSAL_STATUS = {
     Refused.NOT_CURRENT_STEP: ActionError.CONFLICT,
     Refused.UNKNOWN_OUTCOME: ActionError.INVALID,
     Refused.NOTE_REQUIRED: ActionError.INVALID,
+    Refused.OUTPUT_REQUIRED: ActionError.INVALID,
 }
 
 
@@ -294,8 +295,11 @@ def case_decide(
     state = CaseState.from_dict(case.state)
     actor, on_behalf = actor_for(person, lanes, case.current_lane)
     step_id = state.current[0] if len(state.current) == 1 else None
+    outputs = outputs_attached(case, sop, step_id)
     try:
-        transition = engine.advance(sop, state, actor, outcome, step=step_id, note=note)
+        transition = engine.advance(
+            sop, state, actor, outcome, step=step_id, note=note, outputs=outputs
+        )
     except Refused as refusal:
         if refusal.code == Refused.NOT_YOUR_LANE and _just_left_them(sop, state, lanes):
             raise _moved_on() from refusal  # they lost a race for their own step
@@ -321,6 +325,15 @@ def case_decide(
         if sent_back:
             _new_content_version(case, person)
     return case
+
+
+def outputs_attached(case: Case, sop: Sop, step_id: str | None) -> frozenset[str]:
+    """The documents a step requires that were attached at it (in any of its rounds);
+    no query for the many steps that require none."""
+    if step_id is None or not sop.step(step_id).requires:
+        return frozenset()
+    found = case.attachments.filter(step_id=step_id).exclude(output="")
+    return frozenset(found.values_list("output", flat=True))
 
 
 def _just_left_them(sop: Sop, state: CaseState, lanes: dict) -> bool:
@@ -420,7 +433,10 @@ def timeline_add(
 
 
 def _file_data(attachment: Attachment) -> dict:
-    return {"file": attachment.key, "sha256": attachment.sha256, "size": attachment.size}
+    data = {"file": attachment.key, "sha256": attachment.sha256, "size": attachment.size}
+    if attachment.output:
+        data["output"] = attachment.output  # the timeline says which document it is
+    return data
 
 
 def _refuse_long_captions(captions: dict[str, str]) -> None:
@@ -625,7 +641,7 @@ def _attachment_store(
                 version.media_order = [attachment.pk if pk == old else pk for pk in order]
                 version.save(update_fields=["media_order"])
                 data["replaces"] = old
-            elif attachment.kind in ("image", "video"):
+            elif attachment.kind in ("image", "video") and not attachment.output:
                 version = version or case.versions.order_by("-number").first()
                 version.media.add(attachment)
             kind = "file_replaced" if replaces is not None else "file_added"
@@ -638,18 +654,32 @@ def _attachment_store(
 
 
 def attachment_add(
-    *, person: Person, case_id: int, upload, replaces: int | None = None
+    *, person: Person, case_id: int, upload, replaces: int | None = None, output: str = ""
 ) -> Attachment:
     """Keep an uploaded letter, poster or video with the case, checked by its content.
 
     `replaces`: an image or video of the version being produced that the upload takes the
-    place of (same position); earlier versions keep the file they had.
+    place of (same position); earlier versions keep the file they had. `output`: the SOP
+    document the file is (a signed request form), one the current step `requires`; such a
+    file, even a photo, is a document of the case, not part of its content.
     """
     case, state = _load_case_at_work(person, case_id, content=False)
     old = (*_version_file(case, replaces), replaces) if replaces is not None else None
     step_id = state.current[0] if state.current else ""
+    output = (output or "").strip()
+    if output:
+        step = definition(case.sop_version).step(step_id)
+        if output not in step.requires or old is not None:
+            raise ActionError(
+                ActionError.INVALID,
+                "unknown_output",
+                _("This step does not ask for that document."),
+            )
     attachment = _checked(upload, case, person, step_id)
-    if attachment.kind in ("image", "video"):  # content; a letter is not
+    attachment.output = output
+    if output:
+        pass  # a required document, never content
+    elif attachment.kind in ("image", "video"):  # content; a letter is not
         content_editable(definition(case.sop_version), state)
     elif old is not None:
         raise ActionError(
@@ -940,8 +970,10 @@ def _apply(
     if state.closed or entered:
         step = sop.step(entered[-1]) if entered and not state.closed else None
         calendar = calendar_of(person.organization)  # built once per process and change
+        # An open-ended step ("sewaktu-waktu") has no due time, so no reminder and no
+        # escalation either.
         due = calendar.due(now, step.time) if step else None
-        remind_at, escalate_at = step_timers(calendar, now, due) if step else (None, None)
+        remind_at, escalate_at = step_timers(calendar, now, due) if due else (None, None)
         values.update(
             current_step=step.id if step else "",
             current_lane=step.lane if step else "",

@@ -215,6 +215,9 @@ class Attachment(models.Model):
     uploaded_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
     step_id = models.CharField(max_length=64, blank=True)
+    # The SOP document this file is (its `documents` id: a signed request form), when it
+    # was attached as one a step `requires`; empty for content and other letters.
+    output = models.CharField(max_length=64, blank=True)
     # What was read of an image or a video on upload (siaran.cases.media), for previews
     # and the platforms' rules; null when it could not be read.
     width = models.PositiveIntegerField(null=True, blank=True)

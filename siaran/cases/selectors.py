@@ -97,7 +97,9 @@ def open_tasks(
     if title:
         sql += r" AND UPPER(c.title) LIKE UPPER(%s) ESCAPE '\'"
         params.append(f"%{_escape_like(title)}%")
-    sql += " ORDER BY c.current_due, c.id"
+    # An open-ended step (no due time) comes after those that are due, on both databases
+    # (SQLite would put NULL first); PostgreSQL's ascending index has them last already.
+    sql += " ORDER BY c.current_due NULLS LAST, c.id"
     if limit is not None:
         sql += " LIMIT %s OFFSET %s"
         params += [limit, offset]

@@ -64,7 +64,7 @@ def inbox(request: HttpRequest):
             sop = definition_by_id(task.sop_version_id)
             activities[key] = localized(sop.step(task.current_step), "activity")
         task.activity = activities[key]
-        task.overdue = task.current_due < now
+        task.overdue = task.current_due is not None and task.current_due < now
     mine = [t for t in tasks if t.claimed_by_id in (None, person.pk)]
     mine_page = _page_number(request, "mine_page")
     started = []
@@ -110,6 +110,7 @@ def _task_rows(tasks: list) -> str:
     overdue = f"<strong>{escape(_('Overdue'))}</strong> · "
     danger = "list-group-item-danger"
     due = escape(_("due"))
+    any_time = escape(_("any time"))  # an open-ended step has no due time
     take, release, taken = escape(_("Take")), escape(_("Release")), escape(_("Taken by you"))
     case_url, when = escape(case_url_prefix()), when_formatter()
     activities = {}  # each step's activity escaped once: many tasks wait at the same steps
@@ -139,7 +140,7 @@ def _task_rows(tasks: list) -> str:
             f'      <a class="fw-semibold" href="{case_url}{task.pk}/">'
             f"{escape(task.title)}</a>\n"
             f'      <span class="small">{overdue if task.overdue else ""}{due}'
-            f" {escape(when(task.current_due))}</span>\n"
+            f" {escape(when(task.current_due)) if task.current_due else any_time}</span>\n"
             "    </div>\n"
             f'    <div class="small">{activity}{rounds}</div>\n'
             f'    <div class="mt-1">\n      {action}\n    </div>\n'
@@ -294,7 +295,7 @@ def case_detail(request: HttpRequest, case_id: int):
             "can_act": can_act,
             "can_edit": can_edit,
             "acting_for": my_lanes.get(step.lane) if can_act else None,
-            "overdue": bool(step and case.current_due < timezone.now()),
+            "overdue": bool(step and case.current_due and case.current_due < timezone.now()),
             "content": content,
             "media": media,
             "versions": versions,
@@ -311,17 +312,37 @@ def case_detail(request: HttpRequest, case_id: int):
             else None,
             "previews": content_previews(case.channels, content),
             # Letters and earlier versions' files; copies made for platforms are not shown.
-            "attachments": [
-                a
-                for a in case.attachments.filter(original=None)
-                .select_related("uploaded_by")
-                .order_by("pk")
-                if a.pk not in in_version
-            ],
+            "attachments": _with_output_labels(
+                sop,
+                [
+                    a
+                    for a in case.attachments.filter(original=None)
+                    .select_related("uploaded_by")
+                    .order_by("pk")
+                    if a.pk not in in_version
+                ],
+            ),
+            # The documents the step requires before it finishes, ticked when attached.
+            "required_documents": _required_documents(case, sop, step),
             "comments": case.comments.select_related("author").order_by("pk"),
             **publishing,
         },
     )
+
+
+def _required_documents(case, sop, step) -> list[tuple]:
+    if step is None or not step.requires:
+        return []
+    attached = actions.outputs_attached(case, sop, step.id)
+    return [(sop.document(d), d in attached) for d in step.requires]
+
+
+def _with_output_labels(sop, attachments: list) -> list:
+    """Each file that is one of the SOP's documents carries that document's label."""
+    labels = {d.id: localized(d, "label") for d in sop.documents}
+    for attachment in attachments:
+        attachment.output_label = labels.get(attachment.output, attachment.output)
+    return attachments
 
 
 def _decided_version(events: list, person: Person, sop) -> int | None:
@@ -409,7 +430,12 @@ def attachment_add(request: HttpRequest, case_id: int):
     else:
         _act(
             request,
-            lambda: actions.attachment_add(person=_person(request), case_id=case_id, upload=upload),
+            lambda: actions.attachment_add(
+                person=_person(request),
+                case_id=case_id,
+                upload=upload,
+                output=request.POST.get("output", ""),
+            ),
             _("File added."),
         )
     return redirect("cases:detail", case_id)

@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from siaran.documents.sop_document import flowchart_context
+from siaran.documents.sop_document import flowchart_context, inferred_reasons
 from siaran.sop.model import Sop
 
 from . import sops
@@ -54,6 +54,7 @@ def sop_page(request, sop: Sop, *, back_url, back_label, pdf_url, html_url, vers
         "pdf_url": pdf_url,
         "html_url": html_url,
         "version_note": version_note,
+        "inferred_reasons": inferred_reasons(sop),
     }
     return render(request, "core/sop_detail.html", context)
 

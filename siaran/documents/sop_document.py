@@ -94,10 +94,31 @@ def identity(sop: Sop) -> list[tuple[str, str]]:
     ]
 
 
-def ratifier_lines(sop: Sop) -> list[str]:
-    person = sop.ratified_by
+def person_lines(person) -> list[str]:
+    """A signatory as the form prints them: title, name, and the NIP when there is one."""
     lines = [person.title, person.name, f"NIP. {person.nip}" if person.nip else ""]
     return [line for line in lines if line]
+
+
+def ratifier_lines(sop: Sop) -> list[str]:
+    return person_lines(sop.approved_by)
+
+
+def document_block(sop: Sop) -> list[tuple[str, list[str]]]:
+    """Who prepared, examined and approved the SOP, each with the lines the form prints;
+    a file that names only who ratified it gives that one row, as before."""
+    rows = []
+    if sop.prepared_by:
+        rows.append((_("Prepared by"), person_lines(sop.prepared_by)))
+    if sop.examined_by:
+        lines = []
+        for person in sop.examined_by:
+            lines.append(", ".join(p for p in (person.name, person.title) if p))
+            if person.nip:
+                lines.append(f"NIP. {person.nip}")
+        rows.append((_("Examined by"), lines))
+    rows.append((_("Ratified by"), ratifier_lines(sop)))
+    return rows
 
 
 def sections(sop: Sop) -> list[tuple[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...]]]]:
@@ -123,7 +144,24 @@ def legend() -> list[tuple[str, str, str]]:
 
 
 def inferred_note() -> str:
-    return _("Inferred: the scanned form lost this detail; the reading is marked in the SOP file.")
+    # Not every file comes from a scan: the reason, where the file gives one, is listed
+    # by inferred_reasons().
+    return _("Inferred: not read from the form itself; the SOP file says where it comes from.")
+
+
+def inferred_reasons(sop: Sop) -> list[str]:
+    """The reasons the file gives for its inferred lanes and arrows, each once."""
+    reasons = [
+        f"{localized(lane, 'name')}: {lane.inferred_reason}"
+        for lane in sop.lanes
+        if lane.inferred_reason
+    ]
+    for step in sop.steps:
+        for outcome in step.outcomes:
+            if outcome.inferred_reason:
+                where = f"{step.no or step.id} {localized(outcome, 'label')}"
+                reasons.append(f"{where}: {outcome.inferred_reason}")
+    return list(dict.fromkeys(reasons))
 
 
 def step_texts(step: Step) -> dict[str, str]:
@@ -287,6 +325,7 @@ def render_html(sop: Sop, language: str = "id") -> str:
             "language": language,
             "identity": identity(sop),
             "ratifier": ratifier_lines(sop),
+            "document_block": document_block(sop),
             "sections": sections(sop),
             "legend": [
                 (format_html("{}", mark_safe(_svg(*_legend_size(shape), "A"))), name, meaning)  # noqa: S308
@@ -294,6 +333,7 @@ def render_html(sop: Sop, language: str = "id") -> str:
             ],
             "flow": flowchart_context(sop),
             "inferred_note": inferred_note() if has_inferences(sop) else "",
+            "inferred_reasons": inferred_reasons(sop),
         }
         return render_to_string("documents/sop_document.html", context)
 
@@ -311,6 +351,8 @@ def _legend_size(shape: str) -> tuple[str, float, float]:
 
 BODY = ParagraphStyle("body", fontName="Helvetica", fontSize=7.5, leading=9)
 SMALL = ParagraphStyle("small", parent=BODY, fontSize=7, leading=8.5)
+# The time column is narrow: "sewaktu-waktu" breaks at its hyphen, not inside a word.
+TIME = ParagraphStyle("time", parent=SMALL, embeddedHyphenation=1)
 HEAD = ParagraphStyle("head", parent=SMALL, fontName="Helvetica-Bold", alignment=TA_CENTER)
 HOLDER = ParagraphStyle("holder", parent=SMALL, alignment=TA_CENTER)
 LIST = ParagraphStyle("list", parent=BODY, leftIndent=10, bulletFontSize=7.5)
@@ -410,7 +452,10 @@ class _PdfBuilder:
         )
         organisation.append(_p(sop.institution.upper(), INSTITUTION))
         rows = [[_p(label, LABEL), _p(":"), _p(value)] for label, value in identity(sop)]
-        rows.append([_p(_("Ratified by"), LABEL), _p(":"), _p("\n".join(ratifier_lines(sop)))])
+        rows += [
+            [_p(label, LABEL), _p(":"), _p("\n".join(lines))]
+            for label, lines in document_block(sop)
+        ]
         rows.append([_p(_("SOP name"), LABEL), _p(":"), _p(localized(sop, "name"), LABEL)])
         right = TABLE_WIDTH * 0.55
         details = Table(rows, colWidths=[90, 8, right - 98 - 2 * PAD_X])
@@ -488,7 +533,7 @@ class _PdfBuilder:
                     _p(text["activity"]),
                     *[""] * lanes,
                     _p(text["inputs"], SMALL),
-                    _p(text["time"], SMALL),
+                    _p(text["time"], TIME),
                     _p(text["output"], SMALL),
                     _p(text["remarks"], SMALL),
                 ]

@@ -594,6 +594,8 @@ def _operator_name(user) -> str:
     if not user.is_superuser:
         raise OrgError(_("Only the operator of this Siaran can do this."))
     return user.username
+
+
 # -- invitations ---------------------------------------------------------------------
 
 SAME_MOMENT = gettext_noop(

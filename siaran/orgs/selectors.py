@@ -106,6 +106,8 @@ def needs_second_factor(person: Person) -> bool:
         ):
             return True
     return False
+
+
 def empty_lanes(organization_id: int) -> list[tuple[object, object]]:
     """(SOP, lane) of every lane of the SOPs the institution runs where no active person
     sits: its steps would wait for nobody. A deactivated person's seat counts as empty."""

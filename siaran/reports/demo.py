@@ -168,7 +168,9 @@ def plan(sop: Sop, members: dict[str, list[tuple[Person, float]]], rng: random.R
 
 def _work(step: Step, lateness: float, rng: random.Random) -> TimeStandard:
     """Working time a visit takes: mostly within the step's standard, sometimes over."""
-    standard = step.time.working_days * WORKING_MINUTES_A_DAY + step.time.minutes
+    # An open-ended step has no standard; the demo gives it about a working day.
+    days = 1 if step.time.open_ended else step.time.working_days
+    standard = days * WORKING_MINUTES_A_DAY + step.time.minutes
     factor = rng.uniform(1.2, 3.0) if rng.random() < lateness else rng.uniform(0.15, 0.9)
     return TimeStandard(minutes=max(1, round(standard * factor)))
 

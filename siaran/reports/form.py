@@ -62,7 +62,9 @@ def rule_text() -> str:
     ) % {"share": percent(GOOD_SHARE)}
 
 
-def assessment(runs_well: bool | None) -> str:
+def assessment(runs_well: bool | None, open_ended: bool = False) -> str:
+    if open_ended:
+        return _("No time standard (any time)")
     if runs_well is None:
         return _("Not carried out in the period")
     return _("Runs well") if runs_well else _("Does not run well")
@@ -82,6 +84,11 @@ def notes(step: StepFigures) -> str:
     """The figures behind the assessment, in a sentence or three."""
     if not step.visits:
         text = _("No visit of this step finished in the period.")
+    elif step.open_ended:
+        text = _(
+            "%(visits)d finished, with no time standard (any time); median %(median)s, "
+            "90th percentile %(p90)s."
+        ) % {"visits": step.visits, "median": duration(step.median), "p90": duration(step.p90)}
     else:
         text = _(
             "%(visits)d finished, %(within)d (%(share)s) within the time standard of "
@@ -147,7 +154,7 @@ def form_rows(report: Monitoring) -> list[FormRow]:
             lane=lane_name(report.sop, step.step.lane) if step.step else "",
             standard=step_standard(step),
             runs_well=step.runs_well,
-            assessment=assessment(step.runs_well),
+            assessment=assessment(step.runs_well, step.open_ended),
             notes=notes(step),
             action=action(step, report.sop),
         )

@@ -172,13 +172,20 @@ class StepFigures:
     slowest: list[PersonAtStep] = field(default_factory=list)
 
     @property
+    def open_ended(self) -> bool:
+        """A step with no time standard ("sewaktu-waktu"): it cannot run late, so it is
+        left out of every on-time figure and shown as such."""
+        return self.step is not None and self.step.time.open_ended
+
+    @property
     def within(self) -> int:
         return self.visits - self.late
 
     @property
     def share(self) -> float | None:
-        """The share of finished visits within the time standard; None without visits."""
-        return self.within / self.visits if self.visits else None
+        """The share of finished visits within the time standard; None without visits
+        and for an open-ended step."""
+        return self.within / self.visits if self.visits and not self.open_ended else None
 
     @property
     def runs_well(self) -> bool | None:
@@ -245,11 +252,12 @@ class Monitoring:
 
     @property
     def visits(self) -> int:
-        return sum(s.visits for s in self.steps)
+        """Finished visits of the steps with a time standard (the on-time figures')."""
+        return sum(s.visits for s in self.steps if not s.open_ended)
 
     @property
     def late(self) -> int:
-        return sum(s.late for s in self.steps)
+        return sum(s.late for s in self.steps if not s.open_ended)
 
     @property
     def share(self) -> float | None:
@@ -317,6 +325,8 @@ def monitoring(
             s.seconds_over += row.seconds_over
             s.median = s.median if row.step_median is None else row.step_median
             s.p90 = s.p90 if row.step_p90 is None else row.step_p90
+            if s.open_ended:  # no time standard: not in the lanes' and people's shares
+                continue
             lane = lanes.setdefault(row.lane_id, LaneFigures(lane_id=row.lane_id))
             lane.visits += row.count
             lane.late += row.late

@@ -186,7 +186,7 @@ def _steps_sheet(sheet, report: Monitoring) -> None:
             step.open_now,
             step.overdue_now,
             slowest,
-            form.assessment(step.runs_well),
+            form.assessment(step.runs_well, step.open_ended),
         ]
         for column, value in enumerate(values, 1):
             fmt = DURATION if column in (8, 9) else "0%" if column == 12 else None

@@ -120,6 +120,7 @@ class Refused(Exception):
     NOTE_REQUIRED = "note_required"
     SEPARATE_DUTIES = "separate_duties"
     NOT_STARTER = "not_starter"
+    OUTPUT_REQUIRED = "output_required"
 
     def __init__(self, code: str, message: Message) -> None:
         super().__init__(str(message))
@@ -151,8 +152,12 @@ def advance(
     outcome: str,
     step: str | None = None,
     note: str = "",
+    outputs: frozenset[str] = frozenset(),
 ) -> Transition:
-    """Finish `step` (the only current step when not given) with `outcome`."""
+    """Finish `step` (the only current step when not given) with `outcome`.
+
+    `outputs`: the documents (ids) attached at the step; a step that `requires` some moves
+    the work on only when each is there. Sending work back needs none."""
     _refuse_if_closed(state)
     current = _current_step(sop, state, step)
     if current.lane not in actor.lanes:
@@ -183,6 +188,16 @@ def advance(
         else:
             text = gettext_noop("Write a note explaining this decision.")
         raise Refused(Refused.NOTE_REQUIRED, Message(text))
+    missing = [d for d in current.requires if d not in outputs]
+    if missing and not sop.is_rework(current.id, chosen):
+        labels = [sop.document(d).label for d in missing]
+        raise Refused(
+            Refused.OUTPUT_REQUIRED,
+            Message(
+                gettext_noop("Attach %(documents)s before finishing this step."),
+                documents=", ".join(labels),
+            ),
+        )
     _refuse_separate_duties(sop, state, actor, current)
     return _finish(sop, state, actor, current, chosen, note.strip())
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .model import Sop, Step
+from .model import Person, Sop, Step
 
 
 def _date(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _person(person: Person) -> dict:
+    return {"name": person.name, "title": person.title, "nip": person.nip}
 
 
 def sop_as_json(sop: Sop) -> dict:
@@ -23,11 +27,10 @@ def sop_as_json(sop: Sop) -> dict:
         "revision": sop.revision,
         "revised": _date(sop.revised),
         "effective": _date(sop.effective),
-        "ratified_by": {
-            "name": sop.ratified_by.name,
-            "title": sop.ratified_by.title,
-            "nip": sop.ratified_by.nip,
-        },
+        "ratified_by": _person(sop.ratified_by),
+        "approved_by": _person(sop.approved_by),
+        "prepared_by": _person(sop.prepared_by) if sop.prepared_by else None,
+        "examined_by": [_person(person) for person in sop.examined_by],
         "legal_basis": list(sop.legal_basis),
         "qualifications": list(sop.qualifications),
         "related": list(sop.related),
@@ -35,6 +38,9 @@ def sop_as_json(sop: Sop) -> dict:
         "warnings": list(sop.warnings),
         "records": list(sop.records),
         "separate_duties": [list(pair) for pair in sop.separate_duties],
+        "documents": [
+            {"id": d.id, "label": d.label, "label_en": d.label_en} for d in sop.documents
+        ],
         "lanes": [
             {
                 "id": lane.id,
@@ -42,6 +48,7 @@ def sop_as_json(sop: Sop) -> dict:
                 "name_en": lane.name_en,
                 "holder": lane.holder,
                 "inferred": lane.inferred,
+                "inferred_reason": lane.inferred_reason,
             }
             for lane in sop.lanes
         ],
@@ -59,6 +66,7 @@ def _step(step: Step) -> dict:
         "kind": step.kind,
         "inputs": list(step.inputs),
         "duration": step.time.iso(),
+        "open_ended": step.time.open_ended,
         "time": step.time_text,
         "output": step.output,
         "remarks": step.remarks,
@@ -70,6 +78,7 @@ def _step(step: Step) -> dict:
                 "next": outcome.next,
                 "note_required": outcome.note_required,
                 "inferred": outcome.inferred,
+                "inferred_reason": outcome.inferred_reason,
             }
             for outcome in step.outcomes
         ],
@@ -83,6 +92,7 @@ def _step(step: Step) -> dict:
         "edits_content": step.edits_content,
         "inferred": list(step.inferred),
         "inference_note": step.inference_note,
+        "requires": list(step.requires),
     }
     if step.kind == "review":
         del data["next"]  # a review leads on through its outcomes; null would mean "ends"

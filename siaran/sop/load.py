@@ -24,6 +24,7 @@ from .model import (
     PLATFORMS,
     STEP_KINDS,
     Channel,
+    Document,
     Lane,
     Outcome,
     Person,
@@ -70,17 +71,19 @@ NIP_PATTERN = re.compile(r"^\d{18}$")
 # against these lists so that the two never drift apart.
 SOP_FIELDS = (
     "format", "id", "name", "name_en", "number", "institution", "parent_organisation",
-    "made", "revision", "revised", "effective", "ratified_by", "legal_basis",
+    "made", "revision", "revised", "effective", "ratified_by", "approved_by", "prepared_by",
+    "examined_by", "legal_basis",
     "qualifications", "related", "equipment", "warnings", "records", "separate_duties",
-    "lanes", "steps",
+    "documents", "lanes", "steps",
 )  # fmt: skip
 PERSON_FIELDS = ("name", "title", "nip")
 LANE_FIELDS = ("id", "name", "name_en", "holder", "inferred")
 STEP_FIELDS = (
     "id", "no", "activity", "activity_en", "lane", "kind", "inputs", "time", "output",
     "remarks", "outcomes", "next", "channels", "assignment", "signs_approval_sheet",
-    "edits_content", "inferred", "inference_note",
+    "edits_content", "inferred", "inference_note", "requires",
 )  # fmt: skip
+DOCUMENT_FIELDS = ("id", "label", "label_en")
 OUTCOME_FIELDS = ("id", "label", "label_en", "next", "note_required", "inferred")
 CHANNEL_FIELDS = ("platform", "handle", "name", "url")
 
@@ -459,7 +462,12 @@ class _Reader:
             revision=self.text(doc, "revision", ""),
             revised=self.date(doc, "revised", ""),
             effective=self.date(doc, "effective", "", required=True),
-            ratified_by=self.read_person(doc.get("ratified_by"), "ratified_by"),
+            ratified_by=self.read_approver(doc),
+            prepared_by=self.read_optional_person(doc, "prepared_by"),
+            examined_by=tuple(
+                self.read_person(item, _join("examined_by", i))
+                for i, item in enumerate(self.items(doc, "examined_by", ""))
+            ),
             legal_basis=self.texts(doc, "legal_basis", ""),
             qualifications=self.texts(doc, "qualifications", ""),
             related=self.texts(doc, "related", ""),
@@ -467,6 +475,7 @@ class _Reader:
             warnings=self.texts(doc, "warnings", ""),
             records=self.texts(doc, "records", ""),
             separate_duties=self.read_separate_duties(doc),
+            documents=self.read_documents(doc),
             lanes=tuple(lane for _path, lane in lanes),
             steps=tuple(step for _path, step in steps),
             source=self.tree.source,
@@ -488,6 +497,31 @@ class _Reader:
             return sop
         return _require_rework_notes(sop)
 
+    def read_approver(self, doc: dict) -> Person:
+        """`approved_by`, or `ratified_by` as files written before it say: one of them."""
+        if "approved_by" in doc and "ratified_by" in doc:
+            self.error(
+                "ratified_by",
+                gettext_noop(
+                    "give who approved the SOP once: 'approved_by' (or 'ratified_by' in "
+                    "older files), not both"
+                ),
+            )
+        if "approved_by" in doc:
+            return self.read_person(doc.get("approved_by"), "approved_by")
+        if "ratified_by" in doc:
+            return self.read_person(doc.get("ratified_by"), "ratified_by")
+        self.error(
+            "approved_by",
+            gettext_noop("missing: name who approved the SOP (approved_by: name, title, nip)"),
+        )
+        return Person(name="")
+
+    def read_optional_person(self, doc: dict, key: str) -> Person | None:
+        if doc.get(key) is None:
+            return None
+        return self.read_person(doc[key], key)
+
     def read_person(self, value: object, path: str) -> Person:
         if value is None:
             self.error(path, gettext_noop("missing: this field is required"))
@@ -495,7 +529,8 @@ class _Reader:
         person = self.mapping(value, path, PERSON_FIELDS)
         if person is None:
             return Person(name="")
-        nip = "".join(self.text(person, "nip", path, required=True).split())
+        # A NIP is optional (a private university's staff have none); given, 18 digits.
+        nip = "".join(self.text(person, "nip", path).split())
         if nip and not NIP_PATTERN.match(nip):
             self.error(
                 _join(path, "nip"),
@@ -507,6 +542,27 @@ class _Reader:
             title=self.text(person, "title", path),
             nip=nip,
         )
+
+    def read_documents(self, doc: dict) -> tuple[Document, ...]:
+        documents = []
+        seen: set[str] = set()
+        for i, item in enumerate(self.items(doc, "documents", "")):
+            path = _join("documents", i)
+            document = self.mapping(item, path, DOCUMENT_FIELDS)
+            if document is None:
+                continue
+            read = Document(
+                id=self.identifier(document, "id", path),
+                label=self.text(document, "label", path, required=True),
+                label_en=self.text(document, "label_en", path),
+            )
+            if read.id in seen:
+                self.error(
+                    _join(path, "id"), gettext_noop("%(value)s is used twice"), value=repr(read.id)
+                )
+            seen.add(read.id)
+            documents.append(read)
+        return tuple(documents)
 
     def read_separate_duties(self, doc: dict) -> tuple[tuple[str, str], ...]:
         pairs = []
@@ -531,7 +587,7 @@ class _Reader:
             name=self.text(lane, "name", path, required=True),
             name_en=self.text(lane, "name_en", path),
             holder=self.text(lane, "holder", path),
-            inferred=self.flag(lane, "inferred", path),
+            **self.inferred(lane, path),
         )
 
     def read_step(self, value: object, path: str, index: int, count: int) -> Step | None:
@@ -588,6 +644,7 @@ class _Reader:
             edits_content=self.edits_content(step, path, kind),
             inferred=inferred,
             inference_note=self.text(step, "inference_note", path),
+            requires=self.texts(step, "requires", path),
         )
 
     def edits_content(self, step: dict, path: str, kind: str) -> bool:
@@ -658,8 +715,22 @@ class _Reader:
             label_en=self.text(outcome, "label_en", path),
             next=None if target == END else target,
             note_required=self.flag(outcome, "note_required", path),
-            inferred=self.flag(outcome, "inferred", path),
+            **self.inferred(outcome, path),
         )
+
+    def inferred(self, obj: dict, path: str) -> dict:
+        """`inferred: true`, or the reason as text: `inferred: "the scan lost the arrow"`."""
+        value = obj.get("inferred", False)
+        if isinstance(value, bool):
+            return {"inferred": value, "inferred_reason": ""}
+        reason = value.strip() if isinstance(value, str) else ""
+        if not reason:
+            self.error(
+                _join(path, "inferred"),
+                gettext_noop("expected true, false or the reason as text"),
+            )
+            return {"inferred": False, "inferred_reason": ""}
+        return {"inferred": True, "inferred_reason": reason}
 
     def read_channel(self, value: object, path: str) -> Channel | None:
         channel = self.mapping(value, path, CHANNEL_FIELDS)
@@ -724,6 +795,18 @@ def _check_ids(
             if target not in (None, _NOWHERE, _NEXT_ROW) and target not in step_ids:
                 error(
                     where, gettext_noop("%(value)s is not a step of this SOP"), value=repr(target)
+                )
+    documents = {document.id for document in sop.documents}
+    for path, step in zip(step_paths, sop.steps, strict=True):
+        for i, required in enumerate(step.requires):
+            if required not in documents:
+                error(
+                    f"{path}.requires[{i}]",
+                    gettext_noop(
+                        "%(value)s is not a document of this SOP: list it under 'documents' "
+                        "with its label"
+                    ),
+                    value=repr(required),
                 )
     for p, pair in enumerate(sop.separate_duties):
         for i, step_id in enumerate(pair):

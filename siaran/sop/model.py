@@ -30,6 +30,9 @@ PLATFORMS = ("instagram", "facebook", "x", "youtube", "tiktok", "website", "manu
 
 @dataclass(frozen=True)
 class Person:
+    """Someone named on the form's document block. The NIP is optional: a private
+    institution's staff have none."""
+
     name: str
     title: str = ""
     nip: str = ""
@@ -44,6 +47,17 @@ class Lane:
     holder: str = ""  # who fills the lane, as the form says: "Kasubbag Akademik/Umum"
     name_en: str = ""
     inferred: bool = False
+    inferred_reason: str = ""  # why, when the file says (`inferred: "the scan lost it"`)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A kind of file an SOP names, such as a signed request form: steps may require one
+    before they finish (`requires`)."""
+
+    id: str
+    label: str
+    label_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,7 +67,8 @@ class Outcome:
     next: str | None  # a step id, or None where the SOP ends
     label_en: str = ""
     note_required: bool = False  # a "no" must say why
-    inferred: bool = False  # the scanned form lost where this branch leads
+    inferred: bool = False  # read from elsewhere: the form does not show this branch
+    inferred_reason: str = ""  # why, when the file says
 
 
 @dataclass(frozen=True)
@@ -87,6 +102,9 @@ class Step:
     edits_content: bool = False
     inferred: tuple[str, ...] = ()  # fields read from sops.md because the scan lost them
     inference_note: str = ""
+    # Documents (ids of the SOP's `documents`) that must be attached at this step before
+    # it moves the work on.
+    requires: tuple[str, ...] = ()
 
     def exits(self) -> tuple[Outcome, ...]:
         """Every way out of the step, the implicit ones of task and publish included."""
@@ -111,7 +129,11 @@ class Sop:
     revised: dt.date | None = None
     revision: str = ""
     effective: dt.date | None = None
+    # The document block: who approved (ratified, "Disahkan oleh") the SOP, who prepared
+    # it ("Disusun oleh") and who examined it ("Diperiksa oleh", often several).
     ratified_by: Person = field(default_factory=lambda: Person(name=""))
+    prepared_by: Person | None = None
+    examined_by: tuple[Person, ...] = ()
     parent_organisation: str = ""
     name_en: str = ""
     legal_basis: tuple[str, ...] = ()
@@ -123,7 +145,13 @@ class Sop:
     # Pairs of steps that one person may not both act on (the designer does not verify
     # their own design).
     separate_duties: tuple[tuple[str, str], ...] = ()
+    documents: tuple[Document, ...] = ()  # the kinds of file steps may require
     source: str = ""  # the file it was loaded from
+
+    @property
+    def approved_by(self) -> Person:
+        """Who approved the SOP: `approved_by` in the file, `ratified_by` in older files."""
+        return self.ratified_by
 
     @property
     def first_step(self) -> Step:
@@ -134,6 +162,12 @@ class Sop:
             if step.id == step_id:
                 return step
         raise KeyError(step_id)
+
+    def document(self, document_id: str) -> Document:
+        for document in self.documents:
+            if document.id == document_id:
+                return document
+        raise KeyError(document_id)
 
     def lane(self, lane_id: str) -> Lane:
         for lane in self.lanes:

@@ -1,7 +1,10 @@
-"""Time standards ("waktu" on the form): "15 menit", "1 jam", "1 hari", "PT2H", "P1D".
+"""Time standards ("waktu" on the form): "15 menit", "1 jam", "1 hari", "1 minggu",
+"PT2H", "P1D", "P1W", and "sewaktu-waktu" (any time: no due time).
 
-A day on an SOP form is a working day, not 24 hours: it is kept apart from minutes so
-that the institution's calendar can place it.
+A day on an SOP form is a working day, not 24 hours: one whole span of the office's
+hours (07:30 to 16:00 by default). A week is five working days, the Indonesian
+government's working week (and "1 minggu" in a standard measured in working days means
+five of them, not seven calendar days).
 """
 
 from __future__ import annotations
@@ -28,10 +31,25 @@ _UNITS = {
     "days": "days",
     "working day": "days",
     "working days": "days",
+    "minggu": "weeks",
+    "minggu kerja": "weeks",
+    "week": "weeks",
+    "weeks": "weeks",
+    "working week": "weeks",
+    "working weeks": "weeks",
 }
 
+# A week on a time standard is this many working days (Monday to Friday).
+WORKING_DAYS_A_WEEK = 5
+
+# How a form says that a step has no time standard: it is done whenever it is needed
+# (a request that may come at any time). Such a step has no due time, no reminder and no
+# escalation, and is left out of the on-time figures.
+OPEN_ENDED_WORDS = ("sewaktu-waktu", "sewaktu waktu", "-", "any time", "anytime")
+OPEN_ENDED_TEXT = "sewaktu-waktu"
+
 _WRITTEN = re.compile(r"^\s*(\d{1,6})\s*([a-z]+(?:\s+[a-z]+)?)\s*$", re.IGNORECASE)
-_ISO = re.compile(r"^P(?:(\d{1,6})D)?(?:T(?:(\d{1,6})H)?(?:(\d{1,6})M)?)?$")
+_ISO = re.compile(r"^P(?:(\d{1,6})W)?(?:(\d{1,6})D)?(?:T(?:(\d{1,6})H)?(?:(\d{1,6})M)?)?$")
 
 
 class TimeError(ValueError):
@@ -40,16 +58,26 @@ class TimeError(ValueError):
         self.message = message
 
 
-NOT_A_TIME = gettext_noop("%(value)s is not a time: write '15 menit', '1 jam', '1 hari' or 'PT15M'")
+NOT_A_TIME = gettext_noop(
+    "%(value)s is not a time: write '15 menit', '1 jam', '1 hari', '1 minggu', 'PT15M'"
+    " or 'sewaktu-waktu'"
+)
 
 
 @dataclass(frozen=True, order=True)
 class TimeStandard:
     working_days: int = 0
     minutes: int = 0
+    # "sewaktu-waktu": the step may take any time; it has no due time.
+    open_ended: bool = False
 
     def iso(self) -> str:
-        """ISO 8601 duration; days are working days. Whole hours are written as hours."""
+        """ISO 8601 duration; days are working days. Whole hours are written as hours.
+
+        An open-ended standard has no duration: it is written as the form writes it,
+        "sewaktu-waktu" (ISO 8601 has no word for "any time")."""
+        if self.open_ended:
+            return OPEN_ENDED_TEXT
         if not self.working_days and not self.minutes:
             return "PT0M"
         text = "P"
@@ -78,11 +106,14 @@ def parse_time(text: object) -> TimeStandard:
             )
         )
     raw = text.strip()
+    if " ".join(raw.lower().split()) in OPEN_ENDED_WORDS:
+        return TimeStandard(open_ended=True)
     iso = _ISO.match(raw.upper())
     if iso and raw.upper() not in ("P", "PT"):
-        days, hours, minutes = (int(g) if g else 0 for g in iso.groups())
+        weeks, days, hours, minutes = (int(g) if g else 0 for g in iso.groups())
         if raw.upper().endswith("T"):
             raise TimeError(Message(NOT_A_TIME, value=repr(text)))
+        days += weeks * WORKING_DAYS_A_WEEK
         return _nonzero(TimeStandard(days, hours * 60 + minutes), text)
     written = _WRITTEN.match(raw)
     if written:
@@ -94,6 +125,8 @@ def parse_time(text: object) -> TimeStandard:
             return _nonzero(TimeStandard(minutes=amount * 60), text)
         if kind == "days":
             return _nonzero(TimeStandard(working_days=amount), text)
+        if kind == "weeks":
+            return _nonzero(TimeStandard(working_days=amount * WORKING_DAYS_A_WEEK), text)
     raise TimeError(Message(NOT_A_TIME, value=repr(text)))
 
 
@@ -132,22 +165,33 @@ class WorkCalendar:
             day += dt.timedelta(days=1)
         raise ValueError("the calendar has no working day in ten years")
 
-    def due(self, start: dt.datetime, standard: TimeStandard) -> dt.datetime:
-        """When a step started at `start` is due: days first, then working minutes.
+    def day_length(self) -> dt.timedelta:
+        """The working time of one working day: opening to closing."""
+        today = dt.date(2000, 1, 1)
+        length = dt.datetime.combine(today, self.closes) - dt.datetime.combine(today, self.opens)
+        return max(length, dt.timedelta())
 
-        "1 hari" started on Friday at 14:00 is due on Monday at 14:00; 15 minutes started
-        at 15:50 are due at 07:35 on the next working morning.
+    def due(self, start: dt.datetime, standard: TimeStandard) -> dt.datetime | None:
+        """When a step started at `start` is due, or None for an open-ended step.
+
+        The rule, the same as `after()`'s: time counts only in the office's hours, so a
+        step started outside them (before opening, after closing, on a weekend or a
+        holiday) starts counting at the next opening; a day is one whole working day of
+        hours, and a span that ends exactly at closing is due at closing. So "1 hari"
+        started on Saturday at 00:37 is due on Monday at 16:00; started on Friday at 14:00
+        it is due on Monday at 14:00; 15 minutes started at 15:50 are due at 07:35 on the
+        next working morning. Always working_time(start, due) == the standard.
         """
-        zone = ZoneInfo(self.zone)
-        moment = start.astimezone(zone).replace(tzinfo=None)
-        for _ in range(standard.working_days):
-            day = self.next_working_day(moment.date())
-            clock = min(max(moment.time(), self.opens), self.closes)
-            moment = dt.datetime.combine(day, clock)
-        return self._add(moment, dt.timedelta(minutes=standard.minutes)).replace(tzinfo=zone)
+        if standard.open_ended:
+            return None
+        working = standard.working_days * self.day_length() + dt.timedelta(minutes=standard.minutes)
+        return self.after(start, working)
 
     def after(self, start: dt.datetime, working: dt.timedelta) -> dt.datetime:
-        """The moment when `working` time of the office's hours has passed since `start`."""
+        """The moment when `working` time of the office's hours has passed since `start`.
+
+        Counting starts at `start` if the office is open then, else at its next opening;
+        a span that ends exactly at closing ends at closing (not at the next opening)."""
         zone = ZoneInfo(self.zone)
         moment = start.astimezone(zone).replace(tzinfo=None)
         return self._add(moment, working).replace(tzinfo=zone)

@@ -98,7 +98,10 @@ def _short_months(language: str) -> tuple[str, ...]:
 
 @register.filter
 def step_time(step: Step) -> str:
-    """The time standard as the form writes it ("120 menit"), or in English words."""
+    """The time standard as the form writes it ("120 menit"), or in English words; an
+    open-ended step reads "sewaktu-waktu" ("any time"), however the file wrote it ("-")."""
+    if step.time.open_ended:
+        return describe_time(step.time)
     if step.time_text and not english():
         return step.time_text
     return describe_time(step.time)
@@ -106,6 +109,8 @@ def step_time(step: Step) -> str:
 
 def describe_time(standard: TimeStandard) -> str:
     """A time standard in words, in the reader's language: "1 hari kerja", "2 jam"."""
+    if standard.open_ended:
+        return gettext("any time")
     parts = []
     if standard.working_days:
         parts.append(

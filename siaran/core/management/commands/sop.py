@@ -15,7 +15,12 @@ from django.utils.translation import gettext as _
 
 from siaran.core import sops
 from siaran.core.templatetags.siaran import channel_label, has_inferences, localized, step_time
-from siaran.documents.sop_document import render_html, render_pdf
+from siaran.documents.sop_document import (
+    inferred_note,
+    inferred_reasons,
+    render_html,
+    render_pdf,
+)
 from siaran.orgs import actions
 from siaran.orgs.actions import OrgError, SopFileInvalid
 from siaran.orgs.models import Organization
@@ -174,7 +179,11 @@ def _date(value) -> str:
 def render_table(sop: Sop, width: int = 160) -> str:
     """The SOP the way the paper form reads: identity block, lanes, then the steps."""
     lines = [localized(sop, "name"), "=" * min(width, len(localized(sop, "name")))]
-    ratifier = ", ".join(p for p in (sop.ratified_by.name, sop.ratified_by.title) if p)
+
+    def signatory(person) -> str:
+        text = ", ".join(p for p in (person.name, person.title) if p)
+        return f"{text} · NIP {person.nip}" if person.nip else text
+
     identity = [
         (_("SOP number"), sop.number),
         (_("Institution"), sop.institution),
@@ -184,8 +193,11 @@ def render_table(sop: Sop, width: int = 160) -> str:
             (sop.revision or "-") + (f" ({_date(sop.revised)})" if sop.revised else ""),
         ),
         (_("Effective"), _date(sop.effective)),
-        (_("Ratified by"), f"{ratifier} · NIP {sop.ratified_by.nip}"),
     ]
+    if sop.prepared_by:
+        identity.append((_("Prepared by"), signatory(sop.prepared_by)))
+    identity += [(_("Examined by"), signatory(person)) for person in sop.examined_by]
+    identity.append((_("Ratified by"), signatory(sop.approved_by)))
     label_width = max(len(label) for label, _value in identity)
     lines += [f"{label.ljust(label_width)} : {value}" for label, value in identity]
     for title, items in (
@@ -238,13 +250,8 @@ def render_table(sop: Sop, width: int = 160) -> str:
         )
     lines += ["", _table(headers, rows, width)]
     if has_inferences(sop):
-        lines.append(
-            "* "
-            + _(
-                "Inferred: the scanned form lost this detail; the reading is "
-                "marked in the SOP file."
-            )
-        )
+        lines.append("* " + inferred_note())
+        lines += [f"* {reason}" for reason in inferred_reasons(sop)]
     return "\n".join(lines)
 
 
