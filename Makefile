@@ -35,7 +35,7 @@ test: $(BIN)/.installed chromium
 # The guides' pictures in docs/img/, taken by the browser tests as they walk the pages.
 screenshots: $(BIN)/.installed chromium
 	SIARAN_GUIDE_SCREENSHOTS=1 $(BIN)/pytest -q tests/test_browser.py tests/test_browser_review.py \
-	  tests/test_browser_reports.py
+	  tests/test_browser_reports.py tests/test_browser_signin.py
 
 # The browser test drives Debian's Chromium; install it where this user can.
 chromium:

@@ -9,6 +9,7 @@ from allauth.mfa.models import Authenticator
 from django.core.management import call_command
 
 from siaran.audit.models import AuditEvent
+from tests.screenshots import shot
 from tests.test_browser import PASSWORD, PHONE_WIDTH, VIEWPORTS, Shots, browser  # noqa: F401
 
 
@@ -141,6 +142,10 @@ def test_the_sign_in_pages_fit_a_phone_and_label_every_control(browser, signin_s
         page.goto(f"{signin_site}{path}")
         _fits(page)
         shots.take(path.strip("/").replace("/", "-"))
+        if path == "/accounts/security/":  # the guides' pictures (tests/screenshots.py)
+            shot(page, "account-security", "main")
+        elif path == "/institution/sign-in/":
+            shot(page, "admin-signin", "main section")
     page.fill("input[name=password]", PASSWORD)
     with page.expect_navigation():
         page.click("main form button[type=submit]")
