@@ -851,7 +851,7 @@ def _checked_seats(organization: Organization, seats: list) -> list[list[str]]:
     runs = set(organization.sops.values_list("sop_id", flat=True))
     checked = []
     for sop_id, lane_id in seats:
-        sop = sops.find(sop_id) if sop_id in runs else None
+        sop = sops.running(organization, sop_id) if sop_id in runs else None
         if sop is None:
             raise OrgError(_("Your institution does not run the SOP %(sop)s.") % {"sop": sop_id})
         if lane_id not in {lane.id for lane in sop.lanes}:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from siaran.core.spreadsheets import csv_bytes, xlsx_bytes
+
 MAX_ROWS = 500
 MAX_BYTES = 2 * 1024 * 1024
 # An XLSX is a ZIP: a small file may unpack to gigabytes (a decompression bomb).
@@ -48,11 +50,6 @@ class Row:
     lanes: dict[str, str] = field(default_factory=dict)  # sop id: "lane, lane"
 
 
-def safe(value: str) -> str:
-    """Text a spreadsheet shows as text: one that begins like a formula gets a quote."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def template_xlsx(sop_lanes: list[tuple[str, str, list[tuple[str, str]]]]) -> bytes:
     """`sop_lanes`: (sop id, SOP name, [(lane id, lane name)]) of the SOPs the institution
     runs."""
@@ -61,35 +58,31 @@ def template_xlsx(sop_lanes: list[tuple[str, str, list[tuple[str, str]]]]) -> by
 
     book = Workbook()
     sheet = book.active
-    sheet.title = safe(_("People"))[:31]
+    sheet.title = _("People")[:31]
     headers = [header for _key, header, _others in columns()] + [sop for sop, _n, _l in sop_lanes]
     for number, header in enumerate(headers, 1):
-        cell = sheet.cell(row=1, column=number, value=safe(header))
+        cell = sheet.cell(row=1, column=number, value=header)
         cell.font = Font(bold=True)
         sheet.column_dimensions[cell.column_letter].width = 24
         # NIP as text: a number of 18 digits loses its last ones in a spreadsheet.
         for row in range(2, MAX_ROWS + 2):
             sheet.cell(row=row, column=number).number_format = "@"
-    guide = book.create_sheet(safe(_("Lanes"))[:31])
+    guide = book.create_sheet(_("Lanes")[:31])
     for number, header in enumerate((_("SOP"), _("Lane id"), _("Lane")), 1):
-        guide.cell(row=1, column=number, value=safe(header)).font = Font(bold=True)
+        guide.cell(row=1, column=number, value=header).font = Font(bold=True)
         guide.column_dimensions["ABC"[number - 1]].width = 40
     row = 2
     for sop_id, sop_name, lanes in sop_lanes:
         for lane_id, lane_name in lanes:
             for number, value in enumerate((f"{sop_id} ({sop_name})", lane_id, lane_name), 1):
-                guide.cell(row=row, column=number, value=safe(value))
+                guide.cell(row=row, column=number, value=value)
             row += 1
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx_bytes(book)  # every cell kept as text, never a formula
 
 
 def template_csv(sop_ids: list[str]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([safe(header) for _key, header, _o in columns()] + sop_ids)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # the mark makes Excel read UTF-8
+    headers = [header for _key, header, _o in columns()] + sop_ids
+    return csv_bytes(headers, [])  # a formula-like header gets its apostrophe there
 
 
 def read(name: str, data: bytes, sop_ids: list[str]) -> list[Row]:

@@ -45,7 +45,7 @@ def people(request):
             return redirect("orgs:people")
     staff = list(admin.organization.people.select_related("user", "unit").order_by("name"))
     sop_ids = sorted(admin.organization.sops.values_list("sop_id", flat=True))
-    first = sops.find(sop_ids[0]) if sop_ids else None
+    first = sops.running(admin.organization, sop_ids[0]) if sop_ids else None
     invitations = admin.organization.invitations.filter(
         accepted_at=None, revoked_at=None
     ).select_related("unit", "invited_by")
@@ -187,7 +187,7 @@ def people_template(request, kind: str):
     else:
         described = []
         for sop_id in runs:
-            sop = sops.find(sop_id)
+            sop = sops.running(admin.organization, sop_id)
             if sop is not None:
                 lanes = [(lane.id, localized(lane, "name")) for lane in sop.lanes]
                 described.append((sop_id, localized(sop, "name"), lanes))

@@ -128,6 +128,8 @@ def institution(request, slug: str):
     organization = get_object_or_404(Organization, slug=slug)
     problems = []
     status = 200
+    if request.method == "POST" and "invite" in request.POST:
+        return _invite_administrator(request, organization)
     if request.method == "POST":
         upload = request.FILES.get("sop_file")
         try:
@@ -173,8 +175,37 @@ def institution(request, slug: str):
             for p in problems
         ],
         "people_count": organization.people.count(),
+        "administrators": organization.people.filter(is_admin=True).select_related("user"),
+        "invitations": organization.invitations.filter(
+            is_admin=True, accepted_at=None, revoked_at=None
+        ).order_by("-pk"),
     }
     return render(request, "orgs/operator/institution.html", context, status=status)
+
+
+def _invite_administrator(request, organization: Organization):
+    """The institution's first administrator (or another), invited by a single-use link
+    that expires: mailed, and shown here once for an operator without mail."""
+    try:
+        invitation = actions.invitation_send(
+            organization=organization,
+            email=request.POST.get("email", ""),
+            name=request.POST.get("name", ""),
+            is_admin=True,
+            base_url=request.build_absolute_uri("/"),
+        )
+    except OrgError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _(
+                "Invitation mailed to %(email)s. If the mail does not arrive, pass on this "
+                "link, valid once: %(link)s"
+            )
+            % {"email": invitation.email, "link": invitation.link},
+        )
+    return redirect("orgs:operator-institution", organization.slug)
 
 
 @dataclass
