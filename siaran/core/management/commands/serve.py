@@ -25,7 +25,10 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
         parser.add_argument("--port", type=int, default=8000, help="port to listen on")
         parser.add_argument(
-            "--workers", type=int, default=default_workers(), help="processes (default: 2×cores+1, at most 9)"
+            "--workers",
+            type=int,
+            default=default_workers(),
+            help="processes (default: 2×cores+1, at most 9)",
         )
         parser.add_argument("--threads", type=int, default=4, help="threads per process")
         parser.add_argument(
@@ -71,7 +74,7 @@ class Command(BaseCommand):
         ]
         self.stdout.write(f"Siaran serves on http://{_address(host, port)}/ ({workers}×{threads})")
         sys.stdout.flush()
-        os.execve(gunicorn, command, env)
+        os.execve(gunicorn, command, env)  # noqa: S606 (gunicorn takes this process's place)
 
 
 def _address(host: str, port: int) -> str:
