@@ -23,7 +23,7 @@ def passphrase(file: str | None, *, confirm: bool) -> str:
                 _("The passphrase file cannot be read: %(error)s") % {"error": error}
             ) from None
     elif os.environ.get(ENV):
-        value = os.environ[ENV]
+        value = os.environ[ENV].strip()  # as from a file: no trailing newline
     elif sys.stdin.isatty():
         value = getpass.getpass(_("Passphrase for the keys: "))
         if confirm and getpass.getpass(_("The same passphrase again: ")) != value:
