@@ -209,7 +209,7 @@ def test_dbcopy_moves_an_sqlite_install_to_postgresql(source, archive, postgres,
     with sqlite3.connect(source / "siaran.sqlite3") as lite, psycopg.connect(database) as pg:
         for table in ("cases_caseevent", "orgs_person", "audit_auditchain", "django_session"):
             here = lite.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
-            there = pg.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            there = pg.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
             assert here == there, table
         assert pg.execute("SELECT count(*) FROM cases_caseevent").fetchone()[0] > 50
     ok(run("audit", "verify", data=source, database=database))
