@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format messages clean chromium bench bench-faults bench-phone
+.PHONY: run test lint format messages clean chromium nginx bench bench-faults bench-phone
 
 # Re-installs when the project's dependencies change.
 $(BIN)/.installed: pyproject.toml tools/make_venv.py
@@ -24,7 +24,7 @@ run: $(BIN)/.installed
 	  trap 'kill $$worker $$sandbox 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/siaran runserver $(HOST):$(PORT)
 
-test: $(BIN)/.installed chromium
+test: $(BIN)/.installed chromium nginx
 	$(BIN)/pytest
 
 # The browser test drives Debian's Chromium; install it where this user can.
@@ -32,6 +32,12 @@ chromium:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "Chromium is missing, so the browser test is skipped: sudo apt-get install chromium"
+
+# The production browser test puts deploy/nginx/siaran.conf in front of `siaran serve`.
+nginx:
+	@command -v nginx >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; } || \
+	  echo "nginx is missing, so the production browser test is skipped: sudo apt-get install nginx"
 
 # Transitions per second, SQL statements per transition, inbox latency and the monitoring
 # report, each beside a baseline from the same run; results in bench/results/.
