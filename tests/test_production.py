@@ -171,3 +171,28 @@ def test_siaran_serve_runs_gunicorn_with_hashed_static_files(tmp_path):
         server.terminate()
         output = server.communicate(timeout=30)[0].decode()
     assert "gunicorn" in output.lower() or "Booting worker" in output
+
+
+def test_the_systemd_units_are_valid(tmp_path):
+    """Every unit of deploy/systemd, as systemd reads it: a misspelt key or a wrong value is
+    only a warning to systemd, so any output fails here."""
+    import shutil
+
+    from tests.conftest import need
+
+    need(shutil.which("systemd-analyze") is not None, "systemd-analyze (systemd) is missing")
+    units = sorted((ROOT / "deploy" / "systemd").iterdir())
+    names = {unit.name for unit in units}
+    assert {"siaran-web.service", "siaran-worker.service", "siaran-backup.timer"} <= names
+    for unit in units:  # each timer starts its own service
+        if unit.suffix == ".timer":
+            assert unit.with_suffix(".service").name in names
+        # the installed command is where the units say; here, this checkout's
+        text = unit.read_text().replace("/srv/siaran/.venv/bin/siaran", SIARAN)
+        (tmp_path / unit.name).write_text(text)
+    checked = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", *sorted(map(str, tmp_path.iterdir()))],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0 and checked.stderr == "", checked.stderr

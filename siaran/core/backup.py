@@ -136,8 +136,14 @@ def backup(out: Path, *, passphrase: str | None = None, alias: str = "default") 
         "tables": {},
     }
     files = manifest["files"]
+    # Readable by its owner only: it holds every person's data.
+    partial.unlink(missing_ok=True)  # left by a backup that was killed
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
+        with (
+            os.fdopen(descriptor, "wb") as written,
+            tarfile.open(fileobj=written, mode="w", format=tarfile.PAX_FORMAT) as tar,
+        ):
             with tables.snapshot(alias) as source:
                 manifest["migrations"] = tables.migrations(source)
                 for model in tables.all_models():
@@ -164,8 +170,9 @@ def backup(out: Path, *, passphrase: str | None = None, alias: str = "default") 
             info = tarfile.TarInfo(MANIFEST)
             info.size, info.mtime, info.mode = len(data), int(time.time()), 0o600
             tar.addfile(info, io.BytesIO(data))
-        with open(partial, "rb") as file:
-            os.fsync(file.fileno())
+            tar.close()
+            written.flush()
+            os.fsync(written.fileno())
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
