@@ -95,7 +95,9 @@ def test_403_is_siarans_page(client, production, demo):
     client.force_login(demo["rspon-tim-humas"].user)  # not an administrator
     response = client.get("/institution/audit/")
     assert response.status_code == 403
-    assert "Tidak diizinkan" in response.content.decode()
+    html = response.content.decode()
+    assert "Tidak diizinkan" in html
+    assert "Hanya administrator instansi Anda yang dapat melakukan ini." in html  # the reason
 
 
 @pytest.mark.django_db

@@ -37,8 +37,10 @@ def bad_request(request, exception=None):
 
 
 def permission_denied(request, exception=None):
-    """Django's 403, in Siaran's look and words."""
-    return render(request, "core/403.html", status=403)
+    """Django's 403, in Siaran's look and words, with the reason the view gave (Siaran's
+    views raise PermissionDenied with a translated sentence)."""
+    reason = str(exception) if exception is not None else ""
+    return render(request, "core/403.html", {"reason": reason}, status=403)
 
 
 def page_not_found(request, exception=None):

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
 from siaran.core import backup
@@ -36,6 +37,10 @@ class Command(BaseCommand):
             done = backup.backup(out, passphrase=secret)
         except backup.ArchiveError as error:
             raise CommandError(str(error)) from None
+        except DatabaseError as error:
+            raise CommandError(
+                _("The database cannot be read: %(error)s") % {"error": error}
+            ) from None
         self.stdout.write(
             _(
                 "Wrote %(file)s: %(size).1f MB in %(seconds).1f s; %(rows)d rows of %(tables)d "

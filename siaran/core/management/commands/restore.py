@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
 from siaran.audit import verify
@@ -49,6 +50,10 @@ class Command(BaseCommand):
             )
         except backup.ArchiveError as error:
             raise CommandError(_("Nothing was restored: %(reason)s") % {"reason": error}) from None
+        except DatabaseError as error:  # unreachable, or failed while loading: rolled back
+            raise CommandError(
+                _("Nothing was restored: the database failed: %(error)s") % {"error": error}
+            ) from None
         self.stdout.write(
             _("Restored %(rows)d rows of %(tables)d tables.")
             % {"rows": sum(restored.values()), "tables": len(restored)}
