@@ -315,5 +315,6 @@ if env_bool("SIARAN_STATIC_HASHED", False):
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     }
     WHITENOISE_USE_FINDERS = False
+    WHITENOISE_MANIFEST_STRICT = False  # a file not in the manifest: its plain name, not a 500
 # Health checks come over plain HTTP from the machine itself (systemd, a load balancer).
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
