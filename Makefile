@@ -8,7 +8,7 @@ PORT ?= 8000
 # test run beside `make run`) picks other ones: make run PORT=8010 SANDBOX_PORT=8711
 SANDBOX_PORT ?= 8701
 
-.PHONY: run test lint format messages clean chromium bench bench-faults bench-phone screenshots
+.PHONY: run test lint format messages clean chromium nginx bench bench-faults bench-phone screenshots
 
 # Re-installs when the project's dependencies change.
 $(BIN)/.installed: pyproject.toml tools/make_venv.py
@@ -29,7 +29,7 @@ run: $(BIN)/.installed
 	  trap 'kill $$worker $$sandbox 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/siaran runserver $(HOST):$(PORT)
 
-test: $(BIN)/.installed chromium
+test: $(BIN)/.installed chromium nginx
 	$(BIN)/pytest
 
 # The guides' pictures in docs/img/, taken by the browser tests as they walk the pages.
@@ -42,6 +42,12 @@ chromium:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 	  echo "Chromium is missing, so the browser test is skipped: sudo apt-get install chromium"
+
+# The production browser test puts deploy/nginx/siaran.conf in front of `siaran serve`.
+nginx:
+	@command -v nginx >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; } || \
+	  echo "nginx is missing, so the production browser test is skipped: sudo apt-get install nginx"
 
 # Transitions per second, SQL statements per transition, inbox latency and the monitoring
 # report, each beside a baseline from the same run; results in bench/results/.

@@ -385,3 +385,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("SIARAN_LOG_LEVEL", "INFO")},
 }
+
+# -- Production serving (`siaran serve`, deploy/) -----------------------------------------
+# `siaran serve` collects the static files under hashed names (a browser keeps them for a
+# year, and a new release changes their names) and sets this for its web server;
+# development and the tests keep serving them from the apps' folders.
+if env_bool("SIARAN_STATIC_HASHED", False):
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    WHITENOISE_USE_FINDERS = False
+    WHITENOISE_MANIFEST_STRICT = False  # a file not in the manifest: its plain name, not a 500
+# Health checks come over plain HTTP from the machine itself (systemd, a load balancer).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

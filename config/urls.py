@@ -30,3 +30,7 @@ urlpatterns = [
 ]
 
 handler400 = "siaran.core.views.bad_request"
+# Siaran's own error pages, translated (siaran.core.views); 500 needs no database.
+handler403 = "siaran.core.views.permission_denied"
+handler404 = "siaran.core.views.page_not_found"
+handler500 = "siaran.core.views.server_error"

@@ -1,5 +1,6 @@
-from django.http import Http404
+from django.http import Http404, HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -71,3 +72,22 @@ def bad_request(request, exception=None):
         "back": back,
     }
     return render(request, "core/400.html", context, status=413 if refused else 400)
+
+
+def permission_denied(request, exception=None):
+    """Django's 403, in Siaran's look and words, with the reason the view gave (Siaran's
+    views raise PermissionDenied with a translated sentence)."""
+    reason = str(exception) if exception is not None else ""
+    return render(request, "core/403.html", {"reason": reason}, status=403)
+
+
+def page_not_found(request, exception=None):
+    """Django's 404, in Siaran's look and words."""
+    return render(request, "core/404.html", status=404)
+
+
+def server_error(request):
+    """Django's 500, in Siaran's look and words. Rendered without the context processors
+    (no session, no person, no query): the database may be what failed."""
+    html = loader.get_template("core/500.html").render({"request": request})
+    return HttpResponseServerError(html)
