@@ -255,3 +255,18 @@ def test_an_api_token_asks_for_the_second_factor_the_pages_ask_for(
     org_actions.second_factor_set(admin=demo["poltekkes-jkt2-admin"], rule="review")
     assert ask("poltekkes-jkt2-verifikator").json()["code"] == "second_factor_setup"
     assert ask("poltekkes-jkt2-anggota").status_code == 200  # no review lane: a password
+
+
+def test_a_reset_asked_while_the_mail_server_is_down_is_no_server_error(client, demo, settings):
+    """allauth sends the reset mail inside the request: a mail server that does not
+    answer is logged, and the person sees the page they always see."""
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    response = client.post("/accounts/password/reset/", {"email": "rspon-direksi@demo.siaran.id"})
+    assert response.status_code == 302

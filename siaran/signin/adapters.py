@@ -3,6 +3,9 @@ provider signs in only that institution's people, matched by a verified e-mail a
 
 from __future__ import annotations
 
+import logging
+import smtplib
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
@@ -10,11 +13,22 @@ from django.shortcuts import render
 
 from siaran.orgs.models import Organization, Person
 
+log = logging.getLogger(__name__)
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         # People are invited by their institution's administrator.
         return False
+
+    def send_mail(self, template_prefix, email, context) -> None:
+        """allauth sends its mails (a password reset) inside the request: a mail server
+        that is down must not answer the person with a server error. The page says what
+        it always says (whether the address is known stays unsaid); the log says why."""
+        try:
+            super().send_mail(template_prefix, email, context)
+        except (OSError, smtplib.SMTPException):
+            log.exception("The %s mail could not be sent", template_prefix)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
