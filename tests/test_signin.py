@@ -270,3 +270,25 @@ def test_a_reset_asked_while_the_mail_server_is_down_is_no_server_error(client, 
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     response = client.post("/accounts/password/reset/", {"email": "rspon-direksi@demo.siaran.id"})
     assert response.status_code == 302
+
+
+def test_a_stand_in_for_a_reviewer_needs_the_second_factor_too(demo):
+    """The rule of the review lanes covers whoever decides there today: a Plh. standing in
+    for the directors as much as the directors (found documenting the sign-in)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from siaran.orgs import actions as org_actions
+    from siaran.orgs.selectors import needs_second_factor
+
+    org_actions.second_factor_set(admin=demo["rspon-admin"], rule="review")
+    humas, director = demo["rspon-tim-humas"], demo["rspon-direksi"]
+    for person in (humas, director):
+        person.organization.refresh_from_db()
+    assert needs_second_factor(director) and not needs_second_factor(humas)
+    today = timezone.localdate()
+    org_actions.acting_add(
+        person=humas, for_person=director, starts=today, ends=today + dt.timedelta(days=3)
+    )
+    assert needs_second_factor(humas)

@@ -89,8 +89,8 @@ def lane_holders(
 
 def needs_second_factor(person: Person) -> bool:
     """Whether the person's institution requires them to sign in with a second factor:
-    everyone, or the people holding a seat in a lane that owns a review (decision) step
-    of an SOP the institution runs."""
+    everyone, or the people who hold a lane that owns a review (decision) step of an SOP
+    the institution runs, by their seat or standing in for someone (Plh./Plt.)."""
     rule = person.organization.second_factor
     if rule == "everyone":
         return True
@@ -98,12 +98,13 @@ def needs_second_factor(person: Person) -> bool:
         return False
     from siaran.core import sops  # the SOP registry: loaded on first use
 
-    seats = LaneMember.objects.filter(person=person, org_sop__active=True)
-    for sop_id, lane_id in seats.values_list("org_sop__sop_id", "lane_id"):
+    runs = OrgSop.objects.filter(organization_id=person.organization_id, active=True)
+    for sop_id in runs.values_list("sop_id", flat=True):
         sop = sops.running(person.organization, sop_id)  # the version it runs now
-        if sop is not None and any(
-            step.lane == lane_id and step.kind == "review" for step in sop.steps
-        ):
+        # Their own seats, and the lanes they stand in for today (Plh./Plt.): a stand-in
+        # decides the director's reviews as the director does.
+        lanes = lanes_of(person, sop_id)
+        if sop is not None and any(s.kind == "review" and s.lane in lanes for s in sop.steps):
             return True
     return False
 
