@@ -95,3 +95,21 @@ def second_verifier(organization):
     )
     org_actions.lane_assign(person=person, sop_id="poltekkes-jkt2-publikasi", lane_id="verifikator")
     return person
+
+
+@pytest.fixture(autouse=True)
+def _no_content_security_policy_violation(request):
+    """Every browser test runs under Siaran's Content-Security-Policy: a page that needs
+    something the policy refuses (an inline script, a foreign style sheet) fails it. The
+    browser reports each refusal to /csp-report/, which logs it."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    caplog = request.getfixturevalue("caplog")
+    yield
+    refused = [
+        record.getMessage()
+        for record in caplog.records
+        if "Content-Security-Policy violation" in record.getMessage()
+    ]
+    assert not refused, refused

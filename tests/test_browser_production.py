@@ -159,7 +159,7 @@ def test_a_person_logs_in_through_nginx_to_the_production_server(tmp_path):
             # Plain HTTP is sent to HTTPS by nginx, then to the login page by Siaran.
             page.goto(f"http://localhost:{http}/tasks/")
             assert page.url.startswith(f"https://localhost:{https}/accounts/login/")
-            page.fill("input[name=username]", "rspon-admin")
+            page.fill("input[name=login]", "rspon-admin")
             page.fill("input[name=password]", PASSWORD)
             page.locator("main form button[type=submit]").click()
             page.wait_for_url(f"https://localhost:{https}/tasks/")

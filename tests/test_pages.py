@@ -287,3 +287,18 @@ def test_a_long_narrative_is_compared_quickly():
     assert str(text_diff("Cegah stroke", "Cegah stroke sejak dini")) == (
         "Cegah stroke<ins> sejak dini</ins>"
     )
+
+
+@pytest.mark.django_db
+def test_every_page_carries_the_content_security_policy(client, demo, caplog):
+    """Scripts and style sheets from Siaran only, nothing framing it (issue 17, finding
+    14); a stored file keeps its own sandbox; a refusal a browser reports is logged."""
+    login(client, "rspon-tim-humas")
+    policy = client.get("/tasks/")["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "'unsafe-inline'" not in policy.split(";")[1]
+    assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+    assert "Content-Security-Policy" in client.get("/accounts/login/")
+    report = {"csp-report": {"violated-directive": "script-src", "blocked-uri": "inline"}}
+    answer = client.post("/csp-report/", report, content_type="application/csp-report")
+    assert answer.status_code == 204
+    assert "Content-Security-Policy violation" in caplog.text and "inline" in caplog.text

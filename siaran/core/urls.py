@@ -8,4 +8,5 @@ urlpatterns = [
     path("sop/<slug:sop_id>/", views.sop_detail, name="sop-detail"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("csp-report/", views.csp_report, name="csp-report"),
 ]

@@ -1,15 +1,21 @@
-from django.http import Http404, HttpResponseServerError
+import logging
+
+from django.http import Http404, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from siaran.documents.sop_document import flowchart_context, inferred_reasons
 from siaran.sop.model import Sop
 
 from . import sops
 from .templatetags.siaran import has_inferences
+
+log = logging.getLogger(__name__)
 
 
 def home(request):
@@ -91,3 +97,14 @@ def server_error(request):
     (no session, no person, no query): the database may be what failed."""
     html = loader.get_template("core/500.html").render({"request": request})
     return HttpResponseServerError(html)
+
+
+@csrf_exempt
+@require_POST
+def csp_report(request):
+    """A browser reports what the Content-Security-Policy refused: logged for the operator
+    (an injected script, or a page of Siaran that needs the policy changed)."""
+    log.warning(
+        "Content-Security-Policy violation: %s", request.body[:2000].decode(errors="replace")
+    )
+    return HttpResponse(status=204)
