@@ -113,3 +113,14 @@ def _no_content_security_policy_violation(request):
         if "Content-Security-Policy violation" in record.getMessage()
     ]
     assert not refused, refused
+
+
+@pytest.fixture
+def public_sops(db):
+    """An institution that runs both shipped SOPs and has made their pages public: SOP
+    pages are open only where an institution chooses (siaran.core.views.readable)."""
+    from siaran.orgs.models import Organization, OrgSop
+
+    organization = Organization.objects.create(slug="publik", name="Instansi Publik")
+    for sop_id in ("rspon-medsos", "poltekkes-jkt2-publikasi"):
+        OrgSop.objects.create(organization=organization, sop_id=sop_id, public=True)

@@ -273,6 +273,7 @@ def test_the_command_fails_cleanly(tmp_path):
     assert "docx" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.usefixtures("public_sops")
 def test_the_sop_page_offers_the_downloads(client):
     page = client.get("/sop/rspon-medsos/").content.decode()
     assert 'href="/sop/rspon-medsos/document.pdf"' in page and "Unduh PDF" in page
@@ -280,6 +281,7 @@ def test_the_sop_page_offers_the_downloads(client):
     assert page.count('class="sop-symbol') == 8  # the page draws the same flowchart
 
 
+@pytest.mark.usefixtures("public_sops")
 def test_the_downloads(client):
     response = client.get("/sop/poltekkes-jkt2-publikasi/document.pdf")
     assert response.status_code == 200
@@ -295,6 +297,7 @@ def test_the_downloads(client):
     assert "OT.02.02/F.XXXIV/0764/2025" in response.content.decode()
 
 
+@pytest.mark.usefixtures("public_sops")
 def test_the_download_follows_the_readers_language(client):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     response = client.get("/sop/rspon-medsos/document.pdf")
@@ -302,6 +305,7 @@ def test_the_download_follows_the_readers_language(client):
     assert "Date revised" in pdf_pages(response.content)[0]
 
 
+@pytest.mark.usefixtures("public_sops")
 def test_an_unknown_sop_has_no_document(client):
     assert client.get("/sop/tidak-ada/document.pdf").status_code == 404
     assert client.get("/sop/tidak-ada/document.html").status_code == 404

@@ -294,11 +294,38 @@ def test_every_page_carries_the_content_security_policy(client, demo, caplog):
     """Scripts and style sheets from Siaran only, nothing framing it (issue 17, finding
     14); a stored file keeps its own sandbox; a refusal a browser reports is logged."""
     login(client, "rspon-tim-humas")
-    policy = client.get("/tasks/")["Content-Security-Policy"]
-    assert "script-src 'self';" in policy and "'unsafe-inline'" not in policy.split(";")[1]
-    assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+    header = client.get("/tasks/")["Content-Security-Policy"]
+    policy = dict(part.strip().split(" ", 1) for part in header.split(";"))
+    assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'"
+    assert policy["frame-ancestors"] == "'none'" and policy["object-src"] == "'none'"
     assert "Content-Security-Policy" in client.get("/accounts/login/")
     report = {"csp-report": {"violated-directive": "script-src", "blocked-uri": "inline"}}
     answer = client.post("/csp-report/", report, content_type="application/csp-report")
     assert answer.status_code == 204
     assert "Content-Security-Policy violation" in caplog.text and "inline" in caplog.text
+
+
+@pytest.mark.django_db
+def test_an_sop_page_is_public_only_where_its_institution_chooses(client, demo):
+    """Issue 17, finding 14: SOP pages and documents were public for every SOP."""
+    from siaran.orgs import actions as org_actions
+
+    # The demo's institutions publish their SOPs.
+    assert client.get("/sop/rspon-medsos/").status_code == 200
+    assert "rspon-medsos" in client.get("/").content.decode()
+    org_actions.sop_public_set(admin=demo["rspon-admin"], sop_id="rspon-medsos", public=False)
+    assert client.get("/sop/rspon-medsos/").status_code == 404
+    assert client.get("/sop/rspon-medsos/document.pdf").status_code == 404
+    assert "/sop/rspon-medsos/" not in client.get("/").content.decode()
+    # Its people still read it; another institution's people do not.
+    login(client, "rspon-tim-humas")
+    assert client.get("/sop/rspon-medsos/").status_code == 200
+    client.post("/accounts/logout/")
+    login(client, "poltekkes-jkt2-anggota")
+    assert client.get("/sop/rspon-medsos/").status_code == 404
+    # The administrator chooses on the SOP's lanes page.
+    client.post("/accounts/logout/")
+    login(client, "rspon-admin")
+    client.post("/institution/lanes/rspon-medsos/", {"public": "1"})
+    client.post("/accounts/logout/")
+    assert client.get("/sop/rspon-medsos/").status_code == 200

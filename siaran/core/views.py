@@ -10,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from siaran.documents.sop_document import flowchart_context, inferred_reasons
+from siaran.orgs.models import OrgSop
 from siaran.sop.model import Sop
 
 from . import sops
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def home(request):
-    listed = {sop.id: sop for sop in sops.available()}
+    listed = {sop_id: sop for sop_id in _public_ids() if (sop := sops.find(sop_id))}
     person = getattr(request.user, "person", None)
     if person is not None:  # the reader's institution's SOPs, as it runs them now
         listed.update({sop.id: sop for sop in sops.run_by(person.organization)})
@@ -27,13 +28,23 @@ def home(request):
     return render(request, "core/home.html", {"sops": shown})
 
 
+def _public_ids() -> set[str]:
+    """The SOP files an institution that runs them has made public (OrgSop.public)."""
+    return set(
+        OrgSop.objects.filter(public=True, active=True, version=None).values_list(
+            "sop_id", flat=True
+        )
+    )
+
+
 def readable(request, sop_id: str) -> Sop | None:
     """The SOP of this id as the reader's institution runs it now (its own uploaded
-    version, which only its people see), or else the shipped one."""
+    version, which only its people see); else the SOP file, where an institution that
+    runs it has made it public; else nothing."""
     person = getattr(request.user, "person", None)
-    if person is not None:
+    if person is not None and person.organization.sops.filter(sop_id=sop_id).exists():
         return sops.running(person.organization, sop_id)
-    return sops.find(sop_id)
+    return sops.find(sop_id) if sop_id in _public_ids() else None
 
 
 def sop_detail(request, sop_id: str):

@@ -359,6 +359,20 @@ def audit_email_set(*, admin: Person, email: str) -> Organization:
     return organization
 
 
+def sop_public_set(*, admin: Person, sop_id: str, public: bool) -> OrgSop:
+    """May anyone read the SOP's page and document without signing in? The institution
+    chooses; by default only its people read its SOPs."""
+    _require_admin(admin)
+    org_sop = OrgSop.objects.filter(organization_id=admin.organization_id, sop_id=sop_id).first()
+    if org_sop is None:
+        raise OrgError(_("Your institution does not run this SOP."))
+    with transaction.atomic():
+        OrgSop.objects.filter(pk=org_sop.pk).update(public=public)
+        record("sop_public_set", actor=admin, data={"sop": sop_id, "public": public})
+    org_sop.public = public
+    return org_sop
+
+
 def escalation_lane_set(*, admin: Person, sop_id: str, lane_id: str) -> OrgSop:
     """Whose lane is told when a step of the SOP is overdue; "" for the supervisor's lane."""
     from siaran.core import sops

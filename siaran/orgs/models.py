@@ -155,6 +155,9 @@ class OrgSop(models.Model):
     # Who is told when a step of this SOP is overdue; blank: the supervisor's lane
     # (siaran.notifications.rules.escalation_lane).
     escalation_lane = models.CharField(_("escalation lane"), max_length=64, blank=True)
+    # The SOP's page and document may be read without signing in (a public institution
+    # may publish its SOPs); otherwise only its people read them.
+    public = models.BooleanField(_("public"), default=False)
 
     class Meta:
         constraints = [

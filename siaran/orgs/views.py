@@ -260,6 +260,15 @@ def lanes(request, sop_id: str):
     if sop is None or org_sop is None:
         raise PermissionDenied(_("Your institution does not run this SOP."))
     staff = list(admin.organization.people.select_related("user").order_by("name"))
+    if request.method == "POST" and "public" in request.POST:
+        public = request.POST["public"] == "1"
+        try:
+            actions.sop_public_set(admin=admin, sop_id=sop_id, public=public)
+        except OrgError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Saved."))
+        return redirect("orgs:lanes", sop_id)
     if request.method == "POST" and "escalation_lane" in request.POST:
         try:
             actions.escalation_lane_set(

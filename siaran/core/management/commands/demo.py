@@ -156,6 +156,8 @@ def build(spec: dict, history: bool = True) -> list[dict]:
         email=f"{spec['slug']}-admin@{MAIL_DOMAIN}",
     )
     publishing_demo.connect(admin, spec["channels"])  # API channels point at local sandboxes
+    # Both demo institutions publish their SOP: its page and document are open to all.
+    org_actions.sop_public_set(admin=admin, sop_id=spec["sop"], public=True)
     users.append({"username": f"{spec['slug']}-admin", "organization": spec["slug"], "lanes": []})
     _retention_schedule(admin)
     for title, until, rejections in spec["cases"]:
