@@ -265,12 +265,14 @@ def test_deactivation_releases_claims_and_warns_of_empty_lanes(client, demo):
     assert 'id="empty-lanes"' in people_page
     # A deactivated person cannot sign in; reactivated, they can.
     client.logout()
-    form = {"username": "poltekkes-jkt2-verifikator", "password": PASSWORD}
-    assert client.post("/accounts/login/", form).status_code == 200  # the form again
+    form = {"login": "poltekkes-jkt2-verifikator", "password": PASSWORD}
+    refused = client.post("/accounts/login/", form)
+    assert refused.status_code == 302 and refused["Location"] == "/accounts/inactive/"
+    assert client.get("/tasks/").status_code == 302  # not signed in
     client.force_login(admin.user, backend="siaran.orgs.backends.PersonBackend")
     client.post("/institution/people/", {"reactivate": verifier.pk})
     client.logout()
-    assert client.post("/accounts/login/", form).status_code == 302
+    assert client.post("/accounts/login/", form)["Location"] == "/tasks/"
     assert empty_lanes(verifier.organization_id) == []
     assert lanes_of(verifier, "poltekkes-jkt2-publikasi") == {"verifikator": None}
     # One cannot deactivate oneself (nor thereby the last administrator).
@@ -284,8 +286,8 @@ def test_deactivation_releases_claims_and_warns_of_empty_lanes(client, demo):
 def test_an_administrator_unlocks_a_locked_out_person(client, demo, settings):
     settings.AXES_FAILURE_LIMIT = 3
     for _ in range(3):
-        client.post("/accounts/login/", {"username": "rspon-direksi", "password": "wrong"})
-    locked = client.post("/accounts/login/", {"username": "rspon-direksi", "password": PASSWORD})
+        client.post("/accounts/login/", {"login": "rspon-direksi", "password": "wrong"})
+    locked = client.post("/accounts/login/", {"login": "rspon-direksi", "password": PASSWORD})
     assert locked.status_code != 302
     login(client, "rspon-admin")
     page = client.get("/institution/people/").content.decode()
