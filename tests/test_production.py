@@ -102,12 +102,12 @@ def test_403_is_siarans_page(client, production, demo):
 
 @pytest.mark.django_db
 def test_500_is_siarans_page_and_needs_no_database(client, production, monkeypatch):
-    from siaran.core import sops
+    from siaran.core import views
 
-    def broken(sop_id):
+    def broken(request, sop_id):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(sops, "find", broken)
+    monkeypatch.setattr(views, "readable", broken)
     client.raise_request_exception = False
     client.cookies["django_language"] = "en"
     response = client.get("/sop/rspon-medsos/")
