@@ -40,4 +40,5 @@ def _must_set_up(request) -> bool:
     person = getattr(user, "person", None)
     if person is None or person.organization.second_factor == "nobody":
         return False  # the common case costs no query: the person comes with the user
-    return needs_second_factor(person) and not is_mfa_enabled(user)
+    # Who has a factor (most, once set up) costs one query, not the lanes' reading.
+    return not is_mfa_enabled(user) and needs_second_factor(person)
